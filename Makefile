@@ -1,0 +1,68 @@
+# The North American Dialogue Portal. `make run` and `make test` do all their own set-up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+# Test settings: production-like (DEBUG off), with a throwaway key and no HTTPS redirect.
+TEST_ENV := DJANGO_SECRET_KEY=test-only-not-secret DJANGO_ALLOWED_HOSTS=testserver,127.0.0.1,localhost DJANGO_HTTPS=0
+DEV_ENV := DJANGO_DEBUG=1
+# `make serve`: production settings over plain HTTP on this machine, with a key generated per run.
+SERVE_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}
+
+.PHONY: help install install-dev run serve test lint format migrations migrations-check messages ci clean
+
+help:
+	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:8000 (SQLite)"
+	@echo "make test   - run the whole suite (PostgreSQL when DATABASE_URL is set, SQLite otherwise)"
+	@echo "make serve  - gunicorn + whitenoise, production-like, on http://127.0.0.1:8000"
+	@echo "make lint   - ruff check and format check"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+run: install
+	$(DEV_ENV) $(MANAGE) migrate --noinput -v 0
+	$(DEV_ENV) $(MANAGE) seed_demo
+	@echo ""
+	@echo "Serving the portal on http://127.0.0.1:8000/ (SQLite, db.sqlite3). Sign in with an account above."
+	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+
+serve: install
+	$(SERVE_ENV) $(MANAGE) migrate --noinput -v 0
+	$(SERVE_ENV) $(MANAGE) collectstatic --noinput -v 0
+	$(SERVE_ENV) $(BIN)/gunicorn spp_portal.wsgi --bind 127.0.0.1:8000 --workers 2 --access-logfile -
+
+test: install-dev
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations: install
+	$(DEV_ENV) $(MANAGE) makemigrations
+
+migrations-check: install
+	$(DEV_ENV) $(MANAGE) makemigrations --check --dry-run
+
+ci: lint migrations-check test
+
+clean:
+	rm -rf $(VENV) staticfiles var .pytest_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""Publishing in the Django admin: statements with their directives, translations side by side."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
+
+from .models import Directive, Priority, Statement
+
+
+@admin.register(Priority)
+class PriorityAdmin(TranslationAdmin):
+    list_display = ["title", "slug", "order"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    search_fields = ["title", "summary"]
+
+
+class DirectiveInline(TranslationTabularInline):
+    model = Directive
+    extra = 1
+    fields = ["order", "priority", "text", "progress"]
+
+
+@admin.register(Statement)
+class StatementAdmin(TranslationAdmin):
+    list_display = ["title", "status", "published_at", "release_date", "comments_open_at", "comments_close_at"]
+    list_filter = ["status", "priorities", "release_date", "original_language"]
+    search_fields = ["title", "summary", "body"]
+    date_hierarchy = "release_date"
+    prepopulated_fields = {"slug": ["title_en"]}
+    filter_horizontal = ["priorities"]
+    inlines = [DirectiveInline]
+    actions = ["publish", "withdraw"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body", "original_language", "priorities"]}),
+        (
+            _("Release"),
+            {"fields": ["release_date", "release_note", "location", "issuing_office", "press_contact", "reviewed_on"]},
+        ),
+        (_("Publication"), {"fields": ["status", "published_at", "created_at", "updated_at"]}),
+        (_("Comment period"), {"fields": ["comments_open_at", "comments_close_at"]}),
+    ]
+
+    @admin.action(description=_("Publish the selected statements now (or at their scheduled time)"))
+    def publish(self, request, queryset):
+        now = timezone.now()
+        count = 0
+        for statement in queryset.exclude(status=Statement.Status.PUBLISHED):
+            statement.status = Statement.Status.PUBLISHED
+            statement.published_at = statement.published_at or now
+            statement.save(update_fields=["status", "published_at", "updated_at"])
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d statement published.", "%(count)d statements published.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Withdraw the selected statements"))
+    def withdraw(self, request, queryset):
+        count = queryset.exclude(status=Statement.Status.WITHDRAWN).update(
+            status=Statement.Status.WITHDRAWN, updated_at=timezone.now()
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d statement withdrawn.", "%(count)d statements withdrawn.", count) % {"count": count},
+            messages.SUCCESS,
+        )

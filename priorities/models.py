@@ -1,0 +1,191 @@
+"""The published record: the SPP priorities, the ministers' statements and their directives."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .markup import render_markdown
+
+
+class Priority(models.Model):
+    """One of the five priorities the leaders identified at Montebello."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("priority")
+        verbose_name_plural = _("priorities")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("priorities:priority-detail", kwargs={"slug": self.slug})
+
+
+class StatementQuerySet(models.QuerySet):
+    def published(self):
+        """Statements the public may read: published, and not scheduled for later."""
+        return self.filter(status=Statement.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def open_for_comments(self):
+        now = timezone.now()
+        return self.published().filter(comments_open_at__lte=now, comments_close_at__gt=now)
+
+    def visible_to(self, user):
+        """Publishers preview drafts and scheduled statements; everyone else sees the published ones."""
+        if user.has_perm("priorities.change_statement"):
+            return self.all()
+        return self.published()
+
+
+class Statement(models.Model):
+    """A joint statement by the ministers, as released, with its comment period."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    body = models.TextField(_("body"), help_text=_("Markdown. Links, lists and emphasis are kept; HTML is removed."))
+    original_language = models.CharField(_("original language"), max_length=2, choices=settings.LANGUAGES, default="en")
+    release_date = models.DateField(_("release date"))
+    release_note = models.CharField(
+        _("release note"), max_length=100, blank=True, help_text=_('For example "For Immediate Release".')
+    )
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    issuing_office = models.CharField(_("issuing office"), max_length=200, blank=True)
+    press_contact = models.CharField(_("press contact"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        _("published at"), null=True, blank=True, help_text=_("A future time schedules publication.")
+    )
+    reviewed_on = models.DateField(_("last reviewed/modified"), null=True, blank=True)
+    comments_open_at = models.DateTimeField(_("comments open at"), null=True, blank=True)
+    comments_close_at = models.DateTimeField(_("comments close at"), null=True, blank=True)
+    priorities = models.ManyToManyField(Priority, related_name="statements", blank=True, verbose_name=_("priorities"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = StatementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-release_date", "-published_at", "-pk"]
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        indexes = [models.Index(fields=["status", "published_at"], name="statement_published_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(comments_open_at__isnull=True)
+                | Q(comments_close_at__isnull=True)
+                | Q(comments_close_at__gt=models.F("comments_open_at")),
+                name="statement_comment_period_order",
+                violation_error_message=_("The comment period must close after it opens."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="statement_published_has_time",
+                violation_error_message=_("A published statement needs a publication time."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("priorities:statement-detail", kwargs={"slug": self.slug})
+
+    def is_published(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    def is_open_for_comments(self, at=None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.is_published()
+            and self.comments_open_at is not None
+            and self.comments_close_at is not None
+            and self.comments_open_at <= at < self.comments_close_at
+        )
+
+    def comments_not_yet_open(self) -> bool:
+        return self.comments_open_at is not None and timezone.now() < self.comments_open_at
+
+    def comments_closed(self) -> bool:
+        return self.comments_close_at is not None and timezone.now() >= self.comments_close_at
+
+    def body_html(self):
+        return render_markdown(self.body)
+
+    def official_languages(self) -> list[str]:
+        """Languages in which this statement has an official text (title and body)."""
+        return [
+            code
+            for code, _name in settings.LANGUAGES
+            if getattr(self, f"title_{code}", None) and getattr(self, f"body_{code}", None)
+        ]
+
+    def content_language(self, language: str) -> str:
+        """The language to show the text in: the reader's if official, otherwise the original."""
+        official = self.official_languages()
+        if language in official or not official:
+            return language
+        return self.original_language if self.original_language in official else official[0]
+
+
+class DirectiveQuerySet(models.QuerySet):
+    def published(self):
+        """Directives of published statements."""
+        return self.filter(statement__status=Statement.Status.PUBLISHED, statement__published_at__lte=timezone.now())
+
+
+class Directive(models.Model):
+    """One instruction to officials in a statement, under one priority."""
+
+    class Progress(models.TextChoices):
+        NOT_STARTED = "not_started", _("Not started")
+        UNDER_WAY = "under_way", _("Under way")
+        ACHIEVED = "achieved", _("Achieved")
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="directives", verbose_name=_("statement")
+    )
+    priority = models.ForeignKey(
+        Priority, on_delete=models.PROTECT, related_name="directives", verbose_name=_("priority")
+    )
+    text = models.TextField(_("text"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    progress = models.CharField(_("progress"), max_length=12, choices=Progress.choices, default=Progress.NOT_STARTED)
+
+    objects = DirectiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["statement", "order", "pk"]
+        verbose_name = _("directive")
+        verbose_name_plural = _("directives")
+
+    def __str__(self):
+        return f"{self.priority}: {self.text[:80]}"
+
+    def get_absolute_url(self):
+        return f"{self.statement.get_absolute_url()}#directive-{self.pk}"

@@ -1,0 +1,20 @@
+"""Fields published in English, French and Spanish (django-modeltranslation)."""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from .models import Directive, Priority, Statement
+
+
+@register(Priority)
+class PriorityTranslationOptions(TranslationOptions):
+    fields = ("title", "summary")
+
+
+@register(Statement)
+class StatementTranslationOptions(TranslationOptions):
+    fields = ("title", "summary", "body")
+
+
+@register(Directive)
+class DirectiveTranslationOptions(TranslationOptions):
+    fields = ("text",)

@@ -1,0 +1,67 @@
+"""Pages of the published record: priorities and statements."""
+
+from itertools import groupby
+
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
+
+from .forms import StatementFilterForm
+from .models import Directive, Priority, Statement
+
+STATEMENTS_PER_PAGE = 10
+
+
+def priority_list(request):
+    """The five priorities, each with how many directives it has received."""
+    priorities = Priority.objects.all()
+    return render(request, "priorities/priority_list.html", {"priorities": priorities})
+
+
+def priority_detail(request, slug):
+    """One priority and its directives across published statements, newest statement first."""
+    priority = get_object_or_404(Priority, slug=slug)
+    directives = (
+        Directive.objects.published()
+        .filter(priority=priority)
+        .select_related("statement")
+        .order_by("-statement__release_date", "order")
+    )
+    statements = [(statement, list(items)) for statement, items in groupby(directives, key=lambda d: d.statement)]
+    return render(request, "priorities/priority_detail.html", {"priority": priority, "statements": statements})
+
+
+def statement_list(request):
+    """The archive of published statements, newest first, filtered by priority and year."""
+    form = StatementFilterForm(request.GET or None)
+    statements = Statement.objects.published().order_by("-release_date", "-published_at")
+    if form.is_valid():
+        if priority := form.cleaned_data.get("priority"):
+            statements = statements.filter(priorities=priority)
+        if year := form.cleaned_data.get("year"):
+            statements = statements.filter(release_date__year=year)
+    page = Paginator(statements, STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request,
+        "priorities/statement_list.html",
+        {"form": form, "page": page, "query_string": filters.urlencode()},
+    )
+
+
+def statement_detail(request, slug):
+    """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
+    statement = get_object_or_404(Statement.objects.visible_to(request.user), slug=slug)
+    directives = statement.directives.select_related("priority").order_by("priority__order", "order")
+    groups = [(priority, list(items)) for priority, items in groupby(directives, key=lambda d: d.priority)]
+    return render(
+        request,
+        "priorities/statement_detail.html",
+        {
+            "statement": statement,
+            "directive_groups": groups,
+            "content_language": statement.content_language(get_language()),
+            "official_languages": statement.official_languages(),
+        },
+    )

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots-txt"),
+]
+
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("", include("priorities.urls")),
+    path("accounts/", include("allauth.urls")),
+    prefix_default_language=True,
+)
+
+if settings.DEBUG:
+    # Lets `make run` show the error pages a visitor would see: /404 and /500.
+    from django.views.defaults import page_not_found, server_error
+
+    urlpatterns += [
+        path("404", page_not_found, {"exception": Exception()}),
+        path("500", server_error),
+    ]

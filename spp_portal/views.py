@@ -1,0 +1,52 @@
+"""Pages that compose both apps (home, health) and the project-wide plumbing pages."""
+
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from priorities.models import Priority, Statement
+
+
+def home(request):
+    """Latest statement, the five priorities, and what is open for comment."""
+    published = Statement.objects.published()
+    context = {
+        "latest": published.first(),
+        "priorities": Priority.objects.all(),
+        "open_statements": list(published.open_for_comments().order_by("comments_close_at")),
+    }
+    return render(request, "home.html", context)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """For load balancers: 200 while the database answers, 503 otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /en/accounts/",
+        "Disallow: /fr/accounts/",
+        "Disallow: /es/accounts/",
+        "Disallow: /en/moderation/",
+        "Disallow: /fr/moderation/",
+        "Disallow: /es/moderation/",
+        "Disallow: /en/dialogue/",
+        "Disallow: /fr/dialogue/",
+        "Disallow: /es/dialogue/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

@@ -1,0 +1,68 @@
+"""Small helpers that build test data through the same models and code paths the portal uses."""
+
+import datetime
+import itertools
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from dialogue.models import Stakeholder
+from priorities.models import Directive, Priority, Statement
+
+PASSWORD = "a-long-test-password-2008"
+SEED_SLUG = "2008-02-28-joint-statement-los-cabos"
+_numbers = itertools.count(1)
+
+
+def seed_statement() -> Statement:
+    """The 2008 statement the data migration ships."""
+    return Statement.objects.get(slug=SEED_SLUG)
+
+
+def make_user(email=None, *, verified=True, groups=(), staff=False, **profile):
+    User = get_user_model()
+    number = next(_numbers)
+    email = email or f"user{number}@example.org"
+    user = User.objects.create_user(username=f"user{number}", email=email, password=PASSWORD, is_staff=staff)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    Stakeholder.objects.create(
+        user=user,
+        display_name=profile.pop("display_name", f"Participant {number}"),
+        **profile,
+    )
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def make_publisher(**kwargs):
+    return make_user(groups=["Publishers"], staff=True, **kwargs)
+
+
+def make_statement(*, status=Statement.Status.PUBLISHED, published_at=None, open_comments=True, **fields):
+    number = next(_numbers)
+    now = timezone.now()
+    if status == Statement.Status.PUBLISHED and published_at is None:
+        published_at = now - datetime.timedelta(days=1)
+    defaults = {
+        "slug": f"statement-{number}",
+        "title_en": f"Statement number {number}",
+        "body_en": f"Body of statement {number}.",
+        "release_date": datetime.date(2009, 1, 1) + datetime.timedelta(days=number),
+        "status": status,
+        "published_at": published_at,
+    }
+    if open_comments:
+        defaults["comments_open_at"] = now - datetime.timedelta(days=1)
+        defaults["comments_close_at"] = now + datetime.timedelta(days=30)
+    defaults.update(fields)
+    statement = Statement.objects.create(**defaults)
+    priorities = list(Priority.objects.order_by("order"))
+    statement.priorities.set(priorities)
+    for order, priority in enumerate(priorities, start=1):
+        Directive.objects.create(
+            statement=statement, priority=priority, order=order, text_en=f"Directive {order} of {number}"
+        )
+    return statement
