@@ -45,3 +45,266 @@ class Stakeholder(models.Model):
 
     def __str__(self):
         return self.display_name
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def pending(self):
+        return self.filter(status=Comment.Status.PENDING)
+
+    def public(self):
+        """What a thread shows to everyone: approved comments, and hidden ones as placeholders."""
+        return self.filter(status__in=[Comment.Status.APPROVED, Comment.Status.HIDDEN])
+
+    def visible_to(self, user):
+        """Approved comments for everyone; a stakeholder also sees their own; moderators see all."""
+        if user.is_authenticated and user.has_perm("dialogue.moderate_comment"):
+            return self.all()
+        if user.is_authenticated:
+            return self.filter(models.Q(status=Comment.Status.APPROVED) | models.Q(author=user))
+        return self.approved()
+
+    def for_queue(self):
+        """What waits for a moderator, oldest first: pending submissions and flagged comments."""
+        return self.filter(models.Q(status=Comment.Status.PENDING) | models.Q(flagged=True)).order_by(
+            "submitted_at", "pk"
+        )
+
+    def with_public_author(self):
+        return self.select_related("author__stakeholder", "directive", "priority")
+
+
+class Comment(models.Model):
+    """A stakeholder's comment on a statement, one of its priorities or directives, or a reply."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting moderation")
+        APPROVED = "approved", _("Published")
+        REJECTED = "rejected", _("Rejected")
+        HIDDEN = "hidden", _("Removed by moderation")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # Replies nest at most this many levels below a top-level comment.
+    MAX_DEPTH = 3
+
+    statement = models.ForeignKey(
+        "priorities.Statement", on_delete=models.PROTECT, related_name="comments", verbose_name=_("statement")
+    )
+    priority = models.ForeignKey(
+        "priorities.Priority",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("priority"),
+    )
+    directive = models.ForeignKey(
+        "priorities.Directive",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("directive"),
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies", verbose_name=_("reply to")
+    )
+    # The top-level comment of the thread (itself for a top-level comment): threads are paginated
+    # as units, and one query fetches every reply of the threads on a page.
+    thread = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("thread")
+    )
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0)
+    # Null once the author deleted their account: the comment stays, attributed to a former participant.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("comment"))
+    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    flagged = models.BooleanField(
+        _("flagged for review"), default=False, help_text=_("Hidden after reports; waits for a moderator.")
+    )
+    tracking_number = models.CharField(_("tracking number"), max_length=16, unique=True)
+    fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # The current decision's public reason and note (history is in ModerationEvent).
+    decision_reason = models.CharField(_("reason"), max_length=30, blank=True)
+    decision_note = models.TextField(_("note to the author"), blank=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["submitted_at", "pk"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        permissions = [
+            ("moderate_comment", _("Can moderate comments")),
+            ("respond_officially", _("Can post official responses")),
+        ]
+        indexes = [
+            models.Index(fields=["statement", "status", "depth", "submitted_at"], name="comment_thread_idx"),
+            models.Index(fields=["thread", "submitted_at"], name="comment_replies_idx"),
+            models.Index(fields=["status", "submitted_at"], name="comment_queue_idx"),
+            models.Index(fields=["author", "submitted_at"], name="comment_author_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(depth__lte=3), name="comment_max_depth", violation_error_message=_("Too deep.")
+            ),
+        ]
+
+    def __str__(self):
+        return self.tracking_number
+
+    def get_absolute_url(self):
+        return f"{self.statement.get_absolute_url()}#comment-{self.tracking_number}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    def public_author_name(self):
+        if self.author_id is None:
+            return _("Former participant")
+        return self.author.stakeholder.display_name
+
+
+class ModerationEvent(models.Model):
+    """One entry of the audit log. Append-only: never changed or deleted through the portal."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", _("Submitted")
+        EDIT = "edit", _("Edited by the author")
+        WITHDRAW = "withdraw", _("Withdrawn by the author")
+        APPROVE = "approve", _("Approved")
+        REJECT = "reject", _("Rejected")
+        HIDE = "hide", _("Hidden")
+        RESTORE = "restore", _("Restored")
+        FLAG_HIDE = "flag_hide", _("Hidden after reports")
+        FLAGS_DISMISSED = "flags_dismissed", _("Reports dismissed")
+        FLAGS_UPHELD = "flags_upheld", _("Reports upheld")
+        RESPOND = "respond", _("Official response")
+        ANONYMISE = "anonymise", _("Author's account deleted")
+
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="events", verbose_name=_("comment"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(_("from status"), max_length=10, choices=Comment.Status.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=10, choices=Comment.Status.choices, blank=True)
+    reason = models.CharField(_("reason"), max_length=30, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("moderation event")
+        verbose_name_plural = _("moderation events")
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.comment_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Moderation events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Moderation events are append-only.")
+
+
+class RejectionReason(models.TextChoices):
+    """The numbered rules of the published moderation policy."""
+
+    OFF_TOPIC = "off_topic", _("1. Off-topic")
+    ABUSIVE = "abusive", _("2. Abusive or hateful")
+    PERSONAL_INFORMATION = "personal_information", _("3. Personal information")
+    SPAM = "spam", _("4. Spam or commercial")
+    DUPLICATE_CAMPAIGN = "duplicate_campaign", _("5. Duplicate campaign")
+    OTHER = "other", _("6. Other")
+
+
+class Flag(models.Model):
+    """A stakeholder's report of a published comment."""
+
+    class Resolution(models.TextChoices):
+        OPEN = "open", _("Open")
+        DISMISSED = "dismissed", _("Dismissed")
+        UPHELD = "upheld", _("Upheld")
+
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="flags", verbose_name=_("comment"))
+    flagger = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="flags",
+        verbose_name=_("reported by"),
+    )
+    reason = models.CharField(_("reason"), max_length=30, choices=RejectionReason.choices)
+    note = models.TextField(_("note"), blank=True, max_length=1000)
+    created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    resolution = models.CharField(
+        _("resolution"), max_length=10, choices=Resolution.choices, default=Resolution.OPEN
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "flagger"], name="flag_once_per_stakeholder"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.comment_id})"
+
+
+class OfficialResponse(models.Model):
+    """An official answer to a comment, attributed to the responding government."""
+
+    class Government(models.TextChoices):
+        CANADA = "CA", _("Government of Canada")
+        MEXICO = "MX", _("Government of Mexico")
+        UNITED_STATES = "US", _("Government of the United States")
+        JOINT = "joint", _("Canada, Mexico and the United States jointly")
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, related_name="responses", verbose_name=_("comment")
+    )
+    government = models.CharField(_("responding government"), max_length=5, choices=Government.choices)
+    body = models.TextField(_("response"))
+    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
+    )
+    created_at = models.DateTimeField(_("posted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("official response")
+        verbose_name_plural = _("official responses")
+
+    def __str__(self):
+        return f"{self.get_government_display()} → {self.comment_id}"
