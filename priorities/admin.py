@@ -6,11 +6,38 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
+from spp_portal.cache import invalidate_public_pages
+
 from .models import Directive, Priority, Statement
 
 
+class InvalidatesPublicPages:
+    """
+    Every change made here is on the public pages at once: the cached anonymous pages are
+    dropped when the admin's transaction commits. Done here, where publishers change the
+    record, rather than in save() or a signal, which would hide the effect.
+    """
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        invalidate_public_pages()
+
+    def save_related(self, request, form, formsets, change):
+        # Inline directives and the priorities a statement addresses are saved after the statement.
+        super().save_related(request, form, formsets, change)
+        invalidate_public_pages()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        invalidate_public_pages()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        invalidate_public_pages()
+
+
 @admin.register(Priority)
-class PriorityAdmin(TranslationAdmin):
+class PriorityAdmin(InvalidatesPublicPages, TranslationAdmin):
     list_display = ["title", "slug", "order"]
     prepopulated_fields = {"slug": ["title_en"]}
     search_fields = ["title", "summary"]
@@ -23,7 +50,7 @@ class DirectiveInline(TranslationTabularInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(TranslationAdmin):
+class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
     list_display = ["title", "status", "published_at", "release_date", "comments_open_at", "comments_close_at"]
     list_filter = ["status", "priorities", "release_date", "original_language"]
     search_fields = ["title", "summary", "body"]
@@ -52,6 +79,7 @@ class StatementAdmin(TranslationAdmin):
             statement.published_at = statement.published_at or now
             statement.save(update_fields=["status", "published_at", "updated_at"])
             count += 1
+        invalidate_public_pages()
         self.message_user(
             request,
             ngettext("%(count)d statement published.", "%(count)d statements published.", count) % {"count": count},
@@ -63,6 +91,7 @@ class StatementAdmin(TranslationAdmin):
         count = queryset.exclude(status=Statement.Status.WITHDRAWN).update(
             status=Statement.Status.WITHDRAWN, updated_at=timezone.now()
         )
+        invalidate_public_pages()
         self.message_user(
             request,
             ngettext("%(count)d statement withdrawn.", "%(count)d statements withdrawn.", count) % {"count": count},

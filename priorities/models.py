@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +44,18 @@ class StatementQuerySet(models.QuerySet):
         if user.has_perm("priorities.change_statement"):
             return self.all()
         return self.published()
+
+    def next_scheduled_change(self, *, after):
+        """
+        The next moment after `after` at which the public pages change by themselves: a scheduled
+        statement appears, or a comment period opens or closes. None if nothing is scheduled.
+        """
+        moments = self.filter(status=Statement.Status.PUBLISHED).aggregate(
+            publication=Min("published_at", filter=Q(published_at__gt=after)),
+            opening=Min("comments_open_at", filter=Q(comments_open_at__gt=after)),
+            closing=Min("comments_close_at", filter=Q(comments_close_at__gt=after)),
+        )
+        return min((moment for moment in moments.values() if moment is not None), default=None)
 
 
 class Statement(models.Model):

@@ -6,18 +6,22 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 
+from spp_portal.cache import cache_public_page
+
 from .forms import StatementFilterForm
 from .models import Directive, Priority, Statement
 
 STATEMENTS_PER_PAGE = 10
 
 
+@cache_public_page
 def priority_list(request):
     """The five priorities, each with how many directives it has received."""
     priorities = Priority.objects.all()
     return render(request, "priorities/priority_list.html", {"priorities": priorities})
 
 
+@cache_public_page
 def priority_detail(request, slug):
     """One priority and its directives across published statements, newest statement first."""
     priority = get_object_or_404(Priority, slug=slug)
@@ -31,6 +35,7 @@ def priority_detail(request, slug):
     return render(request, "priorities/priority_detail.html", {"priority": priority, "statements": statements})
 
 
+@cache_public_page
 def statement_list(request):
     """The archive of published statements, newest first, filtered by priority and year."""
     form = StatementFilterForm(request.GET or None)
@@ -50,6 +55,7 @@ def statement_list(request):
     )
 
 
+@cache_public_page
 def statement_detail(request, slug):
     """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
     statement = get_object_or_404(Statement.objects.visible_to(request.user), slug=slug)

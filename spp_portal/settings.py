@@ -167,6 +167,11 @@ else:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# Anonymous public pages are served from the cache (spp_portal/cache.py) for at most this long,
+# less when a scheduled statement or comment period is due sooner. 0 turns the page cache off;
+# it is off by default in development, where a cached page would hide template edits.
+PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 0 if DEBUG else 600)
+
 # --- Authentication (django-allauth) ----------------------------------------
 
 AUTHENTICATION_BACKENDS = [

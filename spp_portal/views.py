@@ -8,7 +8,10 @@ from django.views.decorators.http import require_GET
 
 from priorities.models import Priority, Statement
 
+from .cache import cache_public_page
 
+
+@cache_public_page
 def home(request):
     """Latest statement, the five priorities, and what is open for comment."""
     published = Statement.objects.published()

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from priorities.models import Priority, Statement
@@ -34,6 +35,7 @@ def test_home_lists_statements_open_for_comment(client):
     statement.comments_close_at = timezone.now() - datetime.timedelta(minutes=1)
     statement.comments_open_at = statement.comments_close_at - datetime.timedelta(days=2)
     statement.save()
+    cache.clear()  # edited outside the admin and the services, which would drop the cached pages
     response = client.get("/en/")
     assert "No statement is open for comment at the moment." in response.text
 
@@ -146,28 +148,31 @@ class TestVisibility:
 
 
 class TestQueryCounts:
-    """List pages run a fixed number of queries, however much data there is."""
+    """
+    List pages run a fixed number of queries, however much data there is. Each count includes
+    one query of the anonymous page cache, which looks up the next scheduled change on a cold cache.
+    """
 
     def test_home(self, client, django_assert_num_queries):
         for _ in range(5):
             make_statement()
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(1 + 3):
             client.get("/en/")
 
     def test_archive(self, client, django_assert_num_queries):
         for _ in range(15):
             make_statement()
         # count, page of statements, filter choices (priorities, years)
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(1 + 4):
             client.get("/en/statements/")
 
     def test_statement(self, client, django_assert_num_queries):
         statement = seed_statement()
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(1 + 3):
             client.get(statement.get_absolute_url())
 
     def test_priority(self, client, django_assert_num_queries):
         for _ in range(5):
             make_statement()
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(1 + 2):
             client.get("/en/priorities/competitiveness/")

@@ -1,0 +1,152 @@
+"""
+The anonymous page cache: whole public pages served from Django's cache.
+
+Most readers are anonymous, and every anonymous reader of a page sees the same page, so
+it is rendered once and then served from the cache (Redis when several app servers share
+it, a file cache shared by one server's workers otherwise) without touching the database.
+
+What a cached page may hold, and for how long:
+- Only requests that carry no session cookie and no flash-message cookie are served or
+  stored; everyone else (signed in, or with something in their session) gets a fresh page.
+- Only plain 200 responses are stored, and never one that sets a cookie, uses a CSRF token,
+  shows a flash message added by this request, or changes the session: such a page belongs
+  to one visitor.
+- Keys hold the language, the absolute URL with its query string (the layout prints
+  absolute hreflang links, so the host is part of the page) and the "public content
+  generation". `invalidate_public_pages()` starts a new generation, which drops every cached
+  page at once on every server sharing the cache.
+- Scheduled content must not go stale: a statement appears at its `published_at`, a comment
+  period opens and closes by itself. The generation lives only until the next such moment
+  (one query, made when the generation is created) or PUBLIC_PAGE_CACHE_SECONDS, whichever
+  comes first, and so does every page stored under it.
+
+Middleware still runs around a cached page, so security headers, the CSP, the request id and
+the language are added to it exactly as to a fresh one.
+"""
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.crypto import get_random_string
+from django.utils.translation import get_language
+
+from priorities.models import Statement
+
+GENERATION_KEY = "public-pages:generation"
+PAGE_KEY = "public-pages:page:{generation}:{language}:{url}"
+
+
+def invalidate_public_pages(*, using: str | None = None) -> None:
+    """
+    Drop every cached public page, once the current transaction commits.
+
+    Call it from whatever changes what the public sees (a statement published or edited, a
+    comment approved, hidden or restored, an official response): pages rendered before the
+    commit might still be stored meanwhile, so the new generation starts only after it.
+    Outside a transaction it acts at once.
+    """
+    transaction.on_commit(_end_generation, using=using)
+
+
+def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve this view's page to anonymous visitors from the cache; see the module docstring."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not _is_anonymous_read(request):
+            return _vary_on_cookie(view(request, *args, **kwargs))
+        generation, expires_at = _current_generation()
+        key = PAGE_KEY.format(generation=generation, language=get_language(), url=_url_digest(request))
+        frozen = cache.get(key)
+        if frozen is not None:
+            content, headers = frozen
+            return HttpResponse(content, headers=headers)
+        response = _vary_on_cookie(view(request, *args, **kwargs))
+        timeout = _seconds_until(expires_at)
+        if timeout > 0 and _is_shareable(request, response):
+            cache.set(key, (response.content, dict(response.items())), timeout)
+        return response
+
+    return wrapper
+
+
+def public_pages_expire_at() -> float:
+    """When the current generation, and every page stored under it, expires (a Unix time)."""
+    return _current_generation()[1]
+
+
+def _is_anonymous_read(request: HttpRequest) -> bool:
+    return (
+        settings.PUBLIC_PAGE_CACHE_SECONDS > 0
+        and request.method in {"GET", "HEAD"}
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def _is_shareable(request: HttpRequest, response: HttpResponse) -> bool:
+    """A page anyone may be given: nothing in it or around it belongs to this one request."""
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    cache_control = response.get("Cache-Control", "")
+    if "private" in cache_control or "no-store" in cache_control or "no-cache" in cache_control:
+        return False
+    # The middleware below the view add these cookies only on the way out, so look at the causes.
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # a CSRF token was rendered
+        return False
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return False
+    messages = getattr(request, "_messages", None)
+    return not (messages is not None and messages.added_new)
+
+
+def _vary_on_cookie(response: HttpResponse) -> HttpResponse:
+    # A cached page never touches the session, so the session middleware would not say it
+    # varies on cookies; a shared HTTP cache in front must not give it to signed-in readers.
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _url_digest(request: HttpRequest) -> str:
+    return hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+
+
+def _current_generation() -> tuple[str, float]:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = (get_random_string(16), _next_expiry())
+        # Several workers may start a generation at once: the first one stored is shared.
+        if not cache.add(GENERATION_KEY, generation, _seconds_until(generation[1])):
+            generation = cache.get(GENERATION_KEY) or generation
+    return generation
+
+
+def _end_generation() -> None:
+    # A random generation, not a counter: a counter evicted from the cache would restart and
+    # bring back pages stored under its old values.
+    cache.delete(GENERATION_KEY)
+
+
+def _next_expiry() -> float:
+    now = timezone.now()
+    expiry = now.timestamp() + settings.PUBLIC_PAGE_CACHE_SECONDS
+    next_change = Statement.objects.next_scheduled_change(after=now)
+    if next_change is not None:
+        expiry = min(expiry, next_change.timestamp())
+    return expiry
+
+
+def _seconds_until(moment: float) -> int:
+    # Rounded down: a page may expire up to a second early, never late.
+    return max(0, math.floor(moment - time.time()))

@@ -1,0 +1,244 @@
+"""The anonymous page cache: fast for visitors, never stale, never someone else's page."""
+
+import datetime
+import time
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template import engines
+from django.test import Client
+from django.urls import path
+from django.utils import timezone
+
+from priorities.models import Statement
+from spp_portal.cache import GENERATION_KEY, cache_public_page, invalidate_public_pages, public_pages_expire_at
+
+from .factories import make_publisher, make_statement, make_user, seed_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_cached_page_is_served_without_touching_the_database(client, django_assert_num_queries):
+    """The second anonymous visitor of a page costs no SQL query at all."""
+    first = client.get("/en/")
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        second = client.get("/en/")
+    assert second.status_code == 200
+    assert second.content == first.content
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/en/", "/en/priorities/", "/en/priorities/competitiveness/", "/en/statements/", "/en/statements/?year=2008"],
+)
+def test_every_public_page_is_cached(client, django_assert_num_queries, url):
+    client.get(url)
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
+
+
+def test_the_statement_page_is_cached(client, django_assert_num_queries):
+    url = seed_statement().get_absolute_url()
+    client.get(url)
+    with django_assert_num_queries(0):
+        response = client.get(url)
+    assert "areas where there is ongoing work." in response.text
+
+
+def test_starting_a_generation_costs_exactly_one_query(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """The next scheduled moment is looked up once per generation, not once per page."""
+    client.get("/en/")
+    with django_capture_on_commit_callbacks(execute=True):
+        invalidate_public_pages()
+    with django_assert_num_queries(1):
+        public_pages_expire_at()
+    with django_assert_num_queries(0):
+        public_pages_expire_at()
+
+
+def test_cached_pages_keep_their_headers_and_vary_on_cookie(client):
+    client.get("/en/")
+    response = client.get("/en/")
+    assert "Cookie" in response["Vary"]
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert response["Content-Language"] == "en"
+    assert "Content-Security-Policy" in response
+    assert not response.cookies
+
+
+def test_language_is_part_of_the_key(client, django_assert_num_queries):
+    english = client.get("/en/priorities/")
+    french = client.get("/fr/priorities/")
+    with django_assert_num_queries(0):
+        assert client.get("/fr/priorities/").content == french.content
+        assert client.get("/en/priorities/").content == english.content
+    assert 'lang="fr"' in french.text
+    assert english.content != french.content
+
+
+def test_the_query_string_is_part_of_the_key(client):
+    make_statement(title_en="A statement of 2009", release_date=datetime.date(2009, 6, 1))
+    assert "A statement of 2009" in client.get("/en/statements/").text
+    assert "A statement of 2009" not in client.get("/en/statements/?year=2008").text
+    assert "A statement of 2009" in client.get("/en/statements/?year=2009").text
+
+
+def test_signed_in_readers_never_get_a_cached_page(client, django_assert_max_num_queries):
+    client.get("/en/")  # an anonymous visitor warms the cache
+    client.force_login(make_user())
+    response = client.get("/en/")
+    assert "Sign out" in response.text
+    assert "Cookie" in response["Vary"]
+    with django_assert_max_num_queries(50) as queries:
+        client.get("/en/")
+    assert len(queries) > 0, "a signed-in page is rendered afresh"
+
+
+def test_a_signed_in_page_is_never_given_to_anonymous_visitors(client):
+    client.force_login(make_user())
+    client.get("/en/")
+    assert "Sign out" not in Client().get("/en/").text
+
+
+def test_visitors_with_a_flash_message_cookie_get_a_fresh_page(client, django_assert_max_num_queries):
+    client.get("/en/")
+    client.cookies["messages"] = "anything"
+    with django_assert_max_num_queries(50) as queries:
+        client.get("/en/")
+    assert len(queries) > 0
+
+
+def _publisher_client():
+    """A publisher in the admin, past the two-factor requirement for officials."""
+    publisher = make_publisher()
+    Authenticator.objects.get_or_create(user=publisher, type=Authenticator.Type.TOTP, defaults={"data": {}})
+    client = Client()
+    client.force_login(publisher)
+    return client
+
+
+def test_publishing_in_the_admin_shows_the_statement_at_once(client, django_capture_on_commit_callbacks):
+    draft = make_statement(status=Statement.Status.DRAFT, title_en="Freshly published statement")
+    assert "Freshly published statement" not in client.get("/en/statements/").text
+    assert "Freshly published statement" not in client.get("/en/").text
+    publisher = _publisher_client()
+    with django_capture_on_commit_callbacks(execute=True):
+        publisher.post("/admin/priorities/statement/", {"action": "publish", "_selected_action": [draft.pk]})
+    assert "Freshly published statement" in client.get("/en/statements/").text
+    assert "Freshly published statement" in client.get("/en/").text
+    assert client.get(draft.get_absolute_url()).status_code == 200
+
+
+def test_withdrawing_in_the_admin_takes_the_statement_down_at_once(client, django_capture_on_commit_callbacks):
+    statement = make_statement(title_en="Soon withdrawn")
+    assert client.get(statement.get_absolute_url()).status_code == 200
+    publisher = _publisher_client()
+    with django_capture_on_commit_callbacks(execute=True):
+        publisher.post("/admin/priorities/statement/", {"action": "withdraw", "_selected_action": [statement.pk]})
+    assert client.get(statement.get_absolute_url()).status_code == 404
+    assert "Soon withdrawn" not in client.get("/en/statements/").text
+
+
+def test_invalidation_waits_for_the_commit(django_capture_on_commit_callbacks):
+    """A page rendered before the commit must not survive it; one dropped too early could."""
+    public_pages_expire_at()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        invalidate_public_pages()
+    assert cache.get(GENERATION_KEY) is not None
+    callbacks[0]()
+    assert cache.get(GENERATION_KEY) is None
+
+
+def test_a_scheduled_statement_appears_at_its_time_even_with_a_warm_cache(client, django_assert_num_queries):
+    published_at = timezone.now() + datetime.timedelta(seconds=2)
+    make_statement(title_en="Scheduled statement", published_at=published_at)
+    assert "Scheduled statement" not in client.get("/en/statements/").text
+    with django_assert_num_queries(0):
+        assert "Scheduled statement" not in client.get("/en/statements/").text  # the cache is warm
+    assert public_pages_expire_at() == published_at.timestamp()
+    time.sleep(max(0.0, (published_at - timezone.now()).total_seconds()) + 0.05)
+    assert "Scheduled statement" in client.get("/en/statements/").text
+
+
+def test_pages_expire_when_the_next_comment_period_opens_or_closes():
+    now = timezone.now()
+    closing = now + datetime.timedelta(minutes=3)
+    make_statement(comments_open_at=now - datetime.timedelta(days=1), comments_close_at=closing)
+    make_statement(published_at=now + datetime.timedelta(minutes=7), open_comments=False)
+    make_statement(
+        comments_open_at=now + datetime.timedelta(minutes=5), comments_close_at=now + datetime.timedelta(days=3)
+    )
+    make_statement(status=Statement.Status.DRAFT, published_at=now + datetime.timedelta(minutes=1))  # not scheduled
+    assert public_pages_expire_at() == closing.timestamp()
+
+
+def test_pages_expire_after_the_default_time_when_nothing_is_scheduled(settings):
+    Statement.objects.update(comments_open_at=None, comments_close_at=None)
+    before = time.time()
+    expires_at = public_pages_expire_at()
+    assert before + settings.PUBLIC_PAGE_CACHE_SECONDS <= expires_at <= time.time() + settings.PUBLIC_PAGE_CACHE_SECONDS
+
+
+def test_the_page_cache_can_be_turned_off(client, settings, django_assert_max_num_queries):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+    client.get("/en/")
+    with django_assert_max_num_queries(50) as queries:
+        client.get("/en/")
+    assert len(queries) > 0
+
+
+# Pages that belong to one request, served through the whole middleware stack.
+_page = engines["django"].from_string("{% for message in messages %}{{ message }}{% endfor %}{{ token }}")
+_rendered = []
+
+
+@cache_public_page
+def _page_with_a_flash_message(request):
+    messages.info(request, "Thank you for your comment.")
+    return _render(request, {})
+
+
+@cache_public_page
+def _page_with_a_csrf_token(request):
+    return _render(request, {"token": get_token(request)})
+
+
+@cache_public_page
+def _page_changing_the_session(request):
+    request.session["seen"] = True
+    return _render(request, {})
+
+
+@cache_public_page
+def _page_anyone_may_see(request):
+    return _render(request, {})
+
+
+def _render(request, context):
+    _rendered.append(request.path)
+    return HttpResponse(_page.render(context, request))
+
+
+urlpatterns = [
+    path("flash/", _page_with_a_flash_message),
+    path("csrf/", _page_with_a_csrf_token),
+    path("session/", _page_changing_the_session),
+    path("public/", _page_anyone_may_see),
+]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(("url", "renders"), [("/flash/", 2), ("/csrf/", 2), ("/session/", 2), ("/public/", 1)])
+def test_a_page_made_for_one_visitor_is_never_stored(url, renders):
+    """A flash message, a CSRF token or a session change make a page someone's own; the rest is shared."""
+    _rendered.clear()
+    first, second = Client().get(url), Client().get(url)
+    assert first.status_code == second.status_code == 200
+    assert len(_rendered) == renders
