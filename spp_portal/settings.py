@@ -92,6 +92,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before everything that may log or answer early: each request gets its id (static files aside).
+    "spp_portal.logs.RequestIdMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -101,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "spp_portal.middleware.RequireMFAForOfficialsMiddleware",
 ]
 
 ROOT_URLCONF = "spp_portal.urls"
@@ -186,11 +189,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
+ACCOUNT_ADAPTER = "dialogue.adapter.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "dialogue.forms.SignupForm"
 
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
+# A duplicate sign-up gets a clear "already registered" error rather than a silent email
+# (the issue asks for it; sign-up and password-reset rate limits keep enumeration slow).
+ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = None  # ask: the "remember me" box on the sign-in form
 ACCOUNT_LOGOUT_ON_GET = False
@@ -199,6 +207,17 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[North American Dialogue] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("DJANGO_HTTPS", not DEBUG) else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "North American Dialogue Portal"
+
+# --- The dialogue ------------------------------------------------------------
+
+# At most this many submissions per stakeholder in this many seconds.
+COMMENT_RATE_LIMIT = (env_int("COMMENT_RATE_LIMIT_COUNT", 5), env_int("COMMENT_RATE_LIMIT_SECONDS", 600))
+# Distinct reports that hide a published comment until a moderator reviews it.
+FLAG_THRESHOLD = env_int("FLAG_THRESHOLD", 3)
+# The version of the terms of participation a new stakeholder accepts (recorded with the date).
+TERMS_VERSION = "2026-11"
+# The portal's public address, for links in email sent outside a request.
+PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Email ------------------------------------------------------------------
 
@@ -301,10 +320,24 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Logging ----------------------------------------------------------------
 
+# One JSON object per line on stdout, with the request id and user id (spp_portal/logs.py);
+# DJANGO_LOG_FORMAT=text for people reading a terminal (the default in development).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_context": {"()": "spp_portal.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "spp_portal.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s user=%(user_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_context"],
+            "formatter": os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -1,9 +1,15 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from . import views
+
+# The admin's own login would bypass allauth's rate limits and MFA: send it through allauth.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "North American Dialogue Portal"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,7 +20,10 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("", include("priorities.urls")),
+    path("", include("dialogue.urls")),
     path("accounts/", include("allauth.urls")),
+    path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
+    path("terms/", TemplateView.as_view(template_name="pages/terms.html"), name="terms"),
     prefix_default_language=True,
 )
 

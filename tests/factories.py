@@ -4,6 +4,7 @@ import datetime
 import itertools
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -21,7 +22,7 @@ def seed_statement() -> Statement:
     return Statement.objects.get(slug=SEED_SLUG)
 
 
-def make_user(email=None, *, verified=True, groups=(), staff=False, **profile):
+def make_user(email=None, *, verified=True, groups=(), staff=False, mfa=False, **profile):
     User = get_user_model()
     number = next(_numbers)
     email = email or f"user{number}@example.org"
@@ -34,11 +35,20 @@ def make_user(email=None, *, verified=True, groups=(), staff=False, **profile):
     )
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
+    if mfa:
+        user.totp_secret = generate_totp_secret()
+        TOTP.activate(user, user.totp_secret)
     return user
 
 
 def make_publisher(**kwargs):
-    return make_user(groups=["Publishers"], staff=True, **kwargs)
+    """A publisher who has set up two-factor authentication, as the role requires."""
+    return make_user(groups=["Publishers"], staff=True, mfa=True, **kwargs)
+
+
+def make_moderator(**kwargs):
+    """A moderator who has set up two-factor authentication, as the role requires."""
+    return make_user(groups=["Moderators"], mfa=True, **kwargs)
 
 
 def make_statement(*, status=Statement.Status.PUBLISHED, published_at=None, open_comments=True, **fields):

@@ -1,0 +1,39 @@
+"""django-allauth adapter: every user has a stakeholder profile, and email speaks their language."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.utils import translation
+
+from .models import Stakeholder
+
+
+def ensure_stakeholder(user) -> Stakeholder:
+    """The profile of `user`, created from what we know if it is missing (e.g. a createsuperuser account)."""
+    stakeholder, _ = Stakeholder.objects.get_or_create(
+        user=user,
+        defaults={
+            "display_name": user.get_full_name() or user.get_username(),
+            "preferred_language": translation.get_language() or "en",
+        },
+    )
+    return stakeholder
+
+
+def preferred_language(user) -> str:
+    stakeholder = getattr(user, "stakeholder", None) if user is not None and user.pk else None
+    return stakeholder.preferred_language if stakeholder else (translation.get_language() or "en")
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def login(self, request, user):
+        ensure_stakeholder(user)
+        super().login(request, user)
+
+    def send_confirmation_mail(self, request, emailconfirmation, signup):
+        # The verification link is built before send_mail: build it in the stakeholder's language too.
+        with translation.override(preferred_language(emailconfirmation.email_address.user)):
+            super().send_confirmation_mail(request, emailconfirmation, signup)
+
+    def send_mail(self, template_prefix, email, context):
+        # Links in the email carry the recipient's language prefix, and the text is in that language.
+        with translation.override(preferred_language(context.get("user"))):
+            super().send_mail(template_prefix, email, context)

@@ -1,0 +1,434 @@
+"""
+Workflows that change the state of the conversation.
+
+Each function is one database transaction: it locks the row it changes, checks that the
+change is allowed from the current state, writes the ModerationEvent, and queues the emails
+to be sent after the commit (an email that fails is logged; it never undoes the change).
+"""
+
+import datetime
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from priorities.models import Directive, Priority, Statement
+
+from . import notifications
+from .models import Comment, Flag, ModerationEvent, OfficialResponse, RejectionReason, Stakeholder
+
+Status = Comment.Status
+Action = ModerationEvent.Action
+
+TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O or U to misread
+
+
+class DialogueError(Exception):
+    """A refusal the user is shown as it is; whatever they wrote is kept by the caller."""
+
+    code = "refused"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class CommentPeriodClosed(DialogueError):
+    code = "closed"
+
+
+class RateLimited(DialogueError):
+    code = "rate_limited"
+
+
+class DuplicateComment(DialogueError):
+    code = "duplicate"
+
+
+class NotAllowed(DialogueError):
+    code = "not_allowed"
+
+
+class AlreadyDecided(DialogueError):
+    code = "already_decided"
+
+
+def _invalidate_public_pages():
+    # Imported here: the page cache belongs to the project package, which composes both apps.
+    from spp_portal.cache import invalidate_public_pages
+
+    invalidate_public_pages()
+
+
+def generate_tracking_number() -> str:
+    """A short public number, unambiguous to read aloud and not guessable: SPP-7K3Q-M9TD (40 random bits)."""
+    chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    return f"SPP-{chars[:4]}-{chars[4:]}"
+
+
+def normalise_tracking_number(value: str) -> str:
+    value = value.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    return value
+
+
+def fingerprint(text: str) -> str:
+    """SHA-256 of the exact text, as UTF-8: anyone can check a published comment against its receipt."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def clean_body(text: str) -> str:
+    """The text as it is stored: browser line endings normalised, surrounding blank space removed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def invisible_controls(text: str) -> list[str]:
+    """Unicode control and bidirectional-override characters that could disguise a comment."""
+    found = []
+    for char in text:
+        if char in "\n\t":
+            continue
+        if unicodedata.category(char) in {"Cc", "Cf"} and char not in found:
+            found.append(char)
+    return found
+
+
+def _event(comment, *, actor, action, from_status, reason="", note=""):
+    return ModerationEvent.objects.create(
+        comment=comment,
+        actor=actor,
+        actor_name=_actor_name(actor),
+        action=action,
+        from_status=from_status,
+        to_status=comment.status,
+        reason=reason,
+        note=note,
+    )
+
+
+def _actor_name(user) -> str:
+    if user is None:
+        return ""
+    stakeholder = Stakeholder.objects.filter(user=user).only("display_name").first()
+    return stakeholder.display_name if stakeholder else user.get_username()
+
+
+def _has_verified_email(user) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def _locked(comment: Comment) -> Comment:
+    return Comment.objects.select_for_update().select_related("statement").get(pk=comment.pk)
+
+
+# --- Stakeholders' workflows --------------------------------------------------
+
+
+@transaction.atomic
+def comment_submit(
+    *,
+    author,
+    statement: Statement,
+    body: str,
+    language: str,
+    directive: Directive | None = None,
+    priority: Priority | None = None,
+    parent: Comment | None = None,
+    at: datetime.datetime | None = None,
+) -> Comment:
+    """A verified stakeholder's new comment or reply; it waits, pending, for a moderator."""
+    now = at or timezone.now()
+    body = clean_body(body)
+    if not _has_verified_email(author):
+        raise NotAllowed(_("Please verify your email address before you take part."))
+    # One submission at a time per stakeholder, so the rate limit and duplicate checks hold.
+    Stakeholder.objects.select_for_update().filter(user=author).first()
+    statement = Statement.objects.get(pk=statement.pk)
+    if not statement.is_open_for_comments(at=now):
+        raise CommentPeriodClosed(
+            _("The comment period for this statement is closed. Your comment was not submitted; its text is below.")
+        )
+    limit, window = settings.COMMENT_RATE_LIMIT
+    recent = Comment.objects.filter(author=author, submitted_at__gt=now - datetime.timedelta(seconds=window)).count()
+    if recent >= limit:
+        raise RateLimited(
+            _(
+                "You have submitted %(limit)d comments in the last %(minutes)d minutes, the most the portal accepts. "
+                "Please wait a few minutes; your text is kept below."
+            )
+            % {"limit": limit, "minutes": window // 60}
+        )
+    digest = fingerprint(body)
+    duplicate = (
+        Comment.objects.filter(author=author, statement=statement, fingerprint=digest)
+        .exclude(status=Status.WITHDRAWN)
+        .exists()
+    )
+    if duplicate:
+        raise DuplicateComment(_("You have already submitted exactly this comment on this statement."))
+
+    depth = 0
+    thread = None
+    if parent is not None:
+        parent = Comment.objects.select_related("parent").get(pk=parent.pk)
+        if parent.statement_id != statement.pk or parent.status != Status.APPROVED:
+            raise NotAllowed(_("You can only reply to a published comment on this statement."))
+        if parent.depth >= Comment.MAX_DEPTH:
+            # Past the deepest level, a reply joins the conversation at that level instead.
+            parent = parent.parent
+        depth = parent.depth + 1
+        thread = parent.thread_id or parent.pk
+        directive = directive or parent.directive
+        priority = priority or parent.priority
+    if directive is not None and directive.statement_id != statement.pk:
+        raise NotAllowed(_("This directive belongs to another statement."))
+    if priority is not None and not statement.priorities.filter(pk=priority.pk).exists():
+        raise NotAllowed(_("This statement does not address that priority."))
+
+    comment = Comment(
+        statement=statement,
+        directive=directive,
+        priority=priority or (directive.priority if directive else None),
+        parent=parent,
+        thread_id=thread,
+        depth=depth,
+        author=author,
+        body=body,
+        language=language,
+        status=Status.PENDING,
+        fingerprint=digest,
+        submitted_at=now,
+    )
+    for _attempt in range(5):
+        comment.tracking_number = generate_tracking_number()
+        try:
+            with transaction.atomic():
+                comment.save()
+            break
+        except IntegrityError:
+            if Comment.objects.filter(tracking_number=comment.tracking_number).exists():
+                comment.pk = None
+                continue
+            raise
+    else:  # pragma: no cover - 5 collisions in a 2**40 space
+        raise DialogueError(_("The portal could not issue a tracking number; please submit again."))
+    if thread is None:
+        Comment.objects.filter(pk=comment.pk).update(thread=comment.pk)
+        comment.thread_id = comment.pk
+    _event(comment, actor=author, action=Action.SUBMIT, from_status="")
+    transaction.on_commit(lambda: notifications.send_receipt(comment.pk), robust=True)
+    # The statement page shows how many comments await moderation.
+    transaction.on_commit(_invalidate_public_pages)
+    return comment
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, author, body: str) -> Comment:
+    """The author changes a pending comment; the fingerprint follows the new text."""
+    comment = _locked(comment)
+    if comment.author_id != author.pk:
+        raise NotAllowed(_("Only the author can edit this comment."))
+    if comment.status != Status.PENDING:
+        raise NotAllowed(_("Only a comment awaiting moderation can be edited."))
+    if not comment.statement.is_open_for_comments():
+        raise CommentPeriodClosed(_("The comment period has closed; this comment can no longer be edited."))
+    body = clean_body(body)
+    previous = comment.fingerprint
+    comment.body = body
+    comment.fingerprint = fingerprint(body)
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "fingerprint", "edited_at"])
+    _event(
+        comment,
+        actor=author,
+        action=Action.EDIT,
+        from_status=Status.PENDING,
+        note=f"previous fingerprint {previous}",
+    )
+    return comment
+
+
+@transaction.atomic
+def comment_withdraw(*, comment: Comment, author) -> Comment:
+    comment = _locked(comment)
+    if comment.author_id != author.pk:
+        raise NotAllowed(_("Only the author can withdraw this comment."))
+    if comment.status != Status.PENDING:
+        raise NotAllowed(_("Only a comment awaiting moderation can be withdrawn."))
+    comment.status = Status.WITHDRAWN
+    comment.decided_at = timezone.now()
+    comment.save(update_fields=["status", "decided_at"])
+    _event(comment, actor=author, action=Action.WITHDRAW, from_status=Status.PENDING)
+    transaction.on_commit(_invalidate_public_pages)
+    return comment
+
+
+@transaction.atomic
+def comment_flag(*, comment: Comment, flagger, reason: str, note: str = "") -> Flag:
+    """A stakeholder reports a published comment; enough distinct reports hide it until a moderator looks."""
+    comment = _locked(comment)
+    if comment.status != Status.APPROVED:
+        raise NotAllowed(_("Only a published comment can be reported."))
+    if comment.author_id == flagger.pk:
+        raise NotAllowed(_("You cannot report your own comment."))
+    if Flag.objects.filter(comment=comment, flagger=flagger).exists():
+        raise NotAllowed(_("You have already reported this comment."))
+    flag = Flag.objects.create(comment=comment, flagger=flagger, reason=reason, note=note)
+    open_flags = Flag.objects.filter(comment=comment, resolution=Flag.Resolution.OPEN).count()
+    if open_flags >= settings.FLAG_THRESHOLD:
+        comment.status = Status.HIDDEN
+        comment.flagged = True
+        comment.decided_at = timezone.now()
+        comment.save(update_fields=["status", "flagged", "decided_at"])
+        _event(comment, actor=None, action=Action.FLAG_HIDE, from_status=Status.APPROVED, reason=reason)
+        transaction.on_commit(_invalidate_public_pages)
+    return flag
+
+
+# --- Moderators' workflows ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset
+    target: str
+
+
+TRANSITIONS = {
+    Action.APPROVE: Transition(Action.APPROVE, frozenset({Status.PENDING}), Status.APPROVED),
+    Action.REJECT: Transition(Action.REJECT, frozenset({Status.PENDING}), Status.REJECTED),
+    Action.HIDE: Transition(Action.HIDE, frozenset({Status.APPROVED}), Status.HIDDEN),
+    Action.RESTORE: Transition(Action.RESTORE, frozenset({Status.HIDDEN}), Status.APPROVED),
+}
+
+
+def _decide(comment: Comment, *, moderator, action: str, reason: str = "", note: str = "") -> Comment:
+    transition = TRANSITIONS[action]
+    comment = _locked(comment)
+    if comment.status not in transition.sources:
+        decided = {Status.APPROVED, Status.REJECTED, Status.HIDDEN}
+        if comment.status in decided and Status.PENDING in transition.sources:
+            last = comment.events.exclude(action=Action.SUBMIT).first()
+            raise AlreadyDecided(
+                _("This comment was already decided (%(status)s) by %(who)s.")
+                % {"status": comment.get_status_display(), "who": (last.actor_name if last else "") or _("someone")}
+            )
+        raise NotAllowed(
+            _("A comment that is “%(status)s” cannot be %(action)s.")
+            % {"status": comment.get_status_display(), "action": ModerationEvent.Action(action).label.lower()}
+        )
+    if action in {Action.REJECT, Action.HIDE} and reason not in RejectionReason.values:
+        raise NotAllowed(_("Choose a reason from the moderation policy."))
+    from_status = comment.status
+    comment.status = transition.target
+    comment.decided_at = timezone.now()
+    comment.decision_reason = reason
+    comment.decision_note = note
+    if action == Action.RESTORE:
+        comment.flagged = False
+    comment.save(update_fields=["status", "decided_at", "decision_reason", "decision_note", "flagged"])
+    _event(comment, actor=moderator, action=action, from_status=from_status, reason=reason, note=note)
+    if action in {Action.APPROVE, Action.REJECT}:
+        transaction.on_commit(lambda: notifications.send_decision(comment.pk), robust=True)
+    transaction.on_commit(_invalidate_public_pages)
+    return comment
+
+
+@transaction.atomic
+def comment_approve(*, comment: Comment, moderator) -> Comment:
+    return _decide(comment, moderator=moderator, action=Action.APPROVE)
+
+
+@transaction.atomic
+def comment_reject(*, comment: Comment, moderator, reason: str, note: str = "") -> Comment:
+    return _decide(comment, moderator=moderator, action=Action.REJECT, reason=reason, note=note)
+
+
+@transaction.atomic
+def comment_hide(*, comment: Comment, moderator, reason: str, note: str = "") -> Comment:
+    return _decide(comment, moderator=moderator, action=Action.HIDE, reason=reason, note=note)
+
+
+@transaction.atomic
+def comment_restore(*, comment: Comment, moderator, note: str = "") -> Comment:
+    return _decide(comment, moderator=moderator, action=Action.RESTORE, note=note)
+
+
+@transaction.atomic
+def flags_resolve(*, comment: Comment, moderator, uphold: bool, note: str = "") -> Comment:
+    """Dismiss the reports (the comment is published again) or uphold them (it stays hidden)."""
+    comment = _locked(comment)
+    open_flags = Flag.objects.filter(comment=comment, resolution=Flag.Resolution.OPEN)
+    if not open_flags.exists():
+        raise NotAllowed(_("This comment has no open report."))
+    now = timezone.now()
+    reason = (
+        open_flags.values("reason").annotate(n=Count("pk")).order_by("-n", "reason").values_list("reason", flat=True)
+    )[0]
+    open_flags.update(
+        resolution=Flag.Resolution.UPHELD if uphold else Flag.Resolution.DISMISSED,
+        resolved_at=now,
+    )
+    from_status = comment.status
+    if uphold:
+        comment.status = Status.HIDDEN
+        comment.decision_reason = reason
+    else:
+        comment.status = Status.APPROVED
+        comment.decision_reason = ""
+    comment.flagged = False
+    comment.decided_at = now
+    comment.decision_note = note
+    comment.save(update_fields=["status", "flagged", "decided_at", "decision_reason", "decision_note"])
+    _event(
+        comment,
+        actor=moderator,
+        action=Action.FLAGS_UPHELD if uphold else Action.FLAGS_DISMISSED,
+        from_status=from_status,
+        reason=reason if uphold else "",
+        note=note,
+    )
+    transaction.on_commit(_invalidate_public_pages)
+    return comment
+
+
+@transaction.atomic
+def response_post(*, comment: Comment, moderator, government: str, body: str, language: str) -> OfficialResponse:
+    """An official answer under a published comment; allowed after the comment period too."""
+    comment = _locked(comment)
+    if comment.status != Status.APPROVED:
+        raise NotAllowed(_("Official responses can only answer a published comment."))
+    response = OfficialResponse.objects.create(
+        comment=comment, government=government, body=clean_body(body), language=language, author=moderator
+    )
+    _event(comment, actor=moderator, action=Action.RESPOND, from_status=comment.status, note=government)
+    transaction.on_commit(_invalidate_public_pages)
+    return response
+
+
+# --- Accounts -----------------------------------------------------------------
+
+
+@transaction.atomic
+def account_delete(*, user) -> None:
+    """Erase a stakeholder's personal data; their published comments stay, by a former participant."""
+    pending = Comment.objects.select_for_update().filter(author=user, status=Status.PENDING)
+    now = timezone.now()
+    for comment in pending:
+        comment.status = Status.WITHDRAWN
+        comment.decided_at = now
+        comment.save(update_fields=["status", "decided_at"])
+        _event(comment, actor=None, action=Action.WITHDRAW, from_status=Status.PENDING, note="account deleted")
+    for comment in Comment.objects.filter(author=user):
+        _event(comment, actor=None, action=Action.ANONYMISE, from_status=comment.status)
+    # Comments, flags and events keep their rows with the author set to NULL (on_delete=SET_NULL);
+    # the profile, email addresses, sessions' user and MFA authenticators go with the user.
+    user.delete()
+    transaction.on_commit(_invalidate_public_pages)

@@ -1,0 +1,277 @@
+"""Stakeholder accounts with django-allauth: sign-up, verification, sign-in, MFA, rate limits, roles, my data."""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import struct
+import time
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from dialogue import services
+from dialogue.models import Comment, ModerationEvent, Stakeholder
+
+from .factories import PASSWORD, make_statement, make_user, seed_statement
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = {
+    "email": "amelie@example.ca",
+    "password1": "Trilateral-dialogue-2008",
+    "password2": "Trilateral-dialogue-2008",
+    "display_name": "Amélie Tremblay",
+    "country": "CA",
+    "sector": "academia",
+    "organisation": "Université Laval",
+    "preferred_language": "fr",
+    "accept_terms": "on",
+}
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """RFC 6238, computed independently of allauth."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    counter = struct.pack(">Q", int((at or time.time()) // 30))
+    digest = hmac.new(key, counter, hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def confirmation_link(message) -> str:
+    return re.search(r"https?://[^/\s]+(/\S*/accounts/confirm-email/\S+/)", message.body).group(1)
+
+
+class TestSignUp:
+    def test_sign_up_verify_then_sign_in(self, client):
+        response = client.post("/en/accounts/signup/", SIGNUP)
+        assert response.status_code == 302
+        user = get_user_model().objects.get(email="amelie@example.ca")
+        stakeholder = user.stakeholder
+        assert (stakeholder.display_name, stakeholder.country, stakeholder.sector) == (
+            "Amélie Tremblay",
+            "CA",
+            "academia",
+        )
+        assert stakeholder.terms_version and stakeholder.terms_accepted_at
+        assert not EmailAddress.objects.get(user=user).verified
+
+        assert len(mail.outbox) == 1
+        link = confirmation_link(mail.outbox[0])
+        assert link.startswith("/fr/"), "the verification email speaks the stakeholder's language"
+        assert client.get(link).status_code == 200
+        client.post(link)
+        assert EmailAddress.objects.get(user=user).verified
+
+        client.logout()
+        response = client.post("/en/accounts/login/", {"login": SIGNUP["email"], "password": SIGNUP["password1"]})
+        assert response.status_code == 302
+        assert client.get("/en/").context["user"] == user
+
+    def test_unverified_stakeholder_cannot_sign_in_or_submit(self, client):
+        client.post("/en/accounts/signup/", SIGNUP)
+        client.logout()
+        response = client.post("/en/accounts/login/", {"login": SIGNUP["email"], "password": SIGNUP["password1"]})
+        assert response["Location"].endswith("/accounts/confirm-email/")
+        assert not client.get("/en/").context["user"].is_authenticated
+        user = get_user_model().objects.get(email=SIGNUP["email"])
+        with pytest.raises(services.NotAllowed):
+            services.comment_submit(author=user, statement=seed_statement(), body="A" * 20, language="en")
+
+    def test_duplicate_email_gets_a_clear_error_and_creates_nothing(self, client):
+        make_user("amelie@example.ca")
+        users = get_user_model().objects.count()
+        response = client.post("/en/accounts/signup/", SIGNUP)
+        assert response.status_code == 200
+        assert "A user is already registered with this email address." in response.text
+        assert 'value="Amélie Tremblay"' in response.text, "the rest of the form is kept"
+        assert get_user_model().objects.count() == users
+
+    def test_terms_must_be_accepted(self, client):
+        response = client.post("/en/accounts/signup/", {**SIGNUP, "accept_terms": ""})
+        assert "You must accept the terms of participation" in response.text
+        assert not get_user_model().objects.filter(email=SIGNUP["email"]).exists()
+
+    def test_weak_password_is_refused_by_the_validators(self, client):
+        response = client.post("/en/accounts/signup/", {**SIGNUP, "password1": "12345678", "password2": "12345678"})
+        assert response.status_code == 200
+        assert "This password is too common." in response.text or "entirely numeric" in response.text
+
+
+def test_sign_out_is_post_only(client):
+    user = make_user()
+    client.force_login(user)
+    client.get("/en/accounts/logout/")
+    assert client.get("/en/").context["user"].is_authenticated
+    client.post("/en/accounts/logout/")
+    assert not client.get("/en/").context["user"].is_authenticated
+
+
+def test_a_burst_of_wrong_passwords_is_rate_limited(client):
+    make_user("target@example.org")
+    for _ in range(5):
+        response = client.post("/en/accounts/login/", {"login": "target@example.org", "password": "wrong-guess"})
+        assert response.status_code == 200
+    response = client.post("/en/accounts/login/", {"login": "target@example.org", "password": PASSWORD})
+    assert response.status_code in (200, 429)
+    assert "Too many failed login attempts" in response.text
+    assert not client.get("/en/").context["user"].is_authenticated
+
+
+class TestOfficialsNeedMFA:
+    def test_moderator_without_mfa_is_sent_to_set_it_up(self, client):
+        client.force_login(make_user(groups=["Moderators"]))
+        response = client.get("/en/moderation/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/en/accounts/2fa/totp/activate")
+
+    def test_publisher_without_mfa_cannot_open_the_admin(self, client):
+        client.force_login(make_user(groups=["Publishers"], staff=True))
+        response = client.get("/admin/")
+        assert response.status_code == 302
+        assert "/accounts/2fa/totp/activate" in response["Location"]
+
+    def test_stakeholder_is_not_asked_for_mfa(self, client):
+        client.force_login(make_user())
+        assert client.get("/en/accounts/profile/").status_code == 200
+
+    def test_totp_code_completes_sign_in(self, client):
+        moderator = make_user("mod@example.org", groups=["Moderators"])
+        secret = generate_totp_secret()
+        TOTP.activate(moderator, secret)
+        response = client.post("/en/accounts/login/", {"login": "mod@example.org", "password": PASSWORD})
+        assert response["Location"] == "/en/accounts/2fa/authenticate/"
+        assert not client.get("/en/").context["user"].is_authenticated
+        response = client.post("/en/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+        assert response.status_code == 302
+        assert client.get("/en/").context["user"] == moderator
+
+    def test_admin_login_goes_through_allauth(self, client):
+        response = client.get("/admin/login/")
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
+
+
+def test_profile_is_editable_and_keeps_input_on_error(client):
+    user = make_user(display_name="Old name")
+    client.force_login(user)
+    response = client.post(
+        "/en/accounts/profile/",
+        {"display_name": "", "country": "MX", "sector": "labour", "organisation": "CTM", "preferred_language": "es"},
+    )
+    assert response.status_code == 200
+    assert "This field is required." in response.text
+    assert 'value="CTM"' in response.text
+    client.post(
+        "/en/accounts/profile/",
+        {"display_name": "Nuevo", "country": "MX", "sector": "labour", "organisation": "", "preferred_language": "es"},
+    )
+    user.stakeholder.refresh_from_db()
+    assert (user.stakeholder.display_name, user.stakeholder.preferred_language) == ("Nuevo", "es")
+
+
+def test_every_user_gets_a_profile_at_sign_in(client):
+    User = get_user_model()
+    user = User.objects.create_user("admin", "admin@example.org", PASSWORD)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client.post("/en/accounts/login/", {"login": "admin@example.org", "password": PASSWORD})
+    assert Stakeholder.objects.filter(user=user).exists()
+
+
+class TestRoles:
+    def test_grant_and_revoke(self, capsys):
+        user = make_user("official@example.org")
+        call_command("grant_role", "official@example.org", "publisher")
+        user.refresh_from_db()
+        assert user.groups.filter(name="Publishers").exists() and user.is_staff
+        assert user.has_perm("priorities.change_statement")
+        call_command("grant_role", "official@example.org", "moderator")
+        assert get_user_model().objects.get(pk=user.pk).has_perm("dialogue.moderate_comment")
+        call_command("revoke_role", "official@example.org", "publisher")
+        user = get_user_model().objects.get(pk=user.pk)
+        assert not user.is_staff and not user.has_perm("priorities.change_statement")
+        assert user.has_perm("dialogue.moderate_comment")
+
+    def test_dry_run_changes_nothing(self):
+        user = make_user("official@example.org")
+        call_command("grant_role", "official@example.org", "moderator", dry_run=True)
+        assert not user.groups.exists()
+
+    def test_unknown_email_is_a_clear_error(self):
+        with pytest.raises(CommandError, match="No account has the email address"):
+            call_command("grant_role", "nobody@example.org", "moderator")
+
+    def test_moderators_group_holds_only_moderation_permissions(self):
+        from django.contrib.auth.models import Group
+
+        perms = set(Group.objects.get(name="Moderators").permissions.values_list("codename", flat=True))
+        assert perms == {
+            "moderate_comment",
+            "respond_officially",
+            "view_comment",
+            "view_flag",
+            "view_moderationevent",
+        }
+
+
+class TestMyData:
+    @pytest.fixture
+    def two_stakeholders(self, settings):
+        settings.COMMENT_RATE_LIMIT = (100, 600)
+        me = make_user("me@example.org", display_name="Me", organisation="My org")
+        other = make_user("other@example.org", display_name="Someone else")
+        statement = make_statement()
+        mine = services.comment_submit(author=me, statement=statement, body="My own view on borders.", language="en")
+        theirs = services.comment_submit(author=other, statement=statement, body="Their view here.", language="fr")
+        return me, other, mine, theirs
+
+    def test_export_contains_my_data_and_no_one_elses(self, client, two_stakeholders):
+        me, _other, mine, theirs = two_stakeholders
+        client.force_login(me)
+        response = client.get("/en/accounts/my-data/export/")
+        assert response["Content-Disposition"].startswith("attachment;")
+        data = json.loads(response.content)
+        assert data["account"]["email"] == "me@example.org"
+        assert data["profile"]["organisation"] == "My org"
+        assert [c["tracking_number"] for c in data["comments"]] == [mine.tracking_number]
+        assert data["comments"][0]["status"] == "pending"
+        text = response.content.decode()
+        assert "other@example.org" not in text
+        assert theirs.tracking_number not in text
+        assert "Their view here." not in text
+
+    def test_delete_needs_the_password(self, client, two_stakeholders):
+        me, *_ = two_stakeholders
+        client.force_login(me)
+        response = client.post("/en/accounts/delete/", {"password": "not-it"})
+        assert response.status_code == 400
+        assert "This is not your password." in response.text
+        assert get_user_model().objects.filter(pk=me.pk).exists()
+
+    def test_delete_anonymises(self, client, two_stakeholders):
+        me, _other, pending, _theirs = two_stakeholders
+        moderator = make_user(groups=["Moderators"])
+        statement = pending.statement
+        published = services.comment_submit(author=me, statement=statement, body="Published words.", language="en")
+        services.comment_approve(comment=published, moderator=moderator)
+        client.force_login(me)
+        response = client.post("/en/accounts/delete/", {"password": PASSWORD})
+        assert response.status_code == 302
+        assert not get_user_model().objects.filter(email="me@example.org").exists()
+        assert not EmailAddress.objects.filter(email="me@example.org").exists()
+        assert not Stakeholder.objects.filter(display_name="Me").exists()
+        published.refresh_from_db()
+        pending.refresh_from_db()
+        assert published.status == Comment.Status.APPROVED and published.author is None
+        assert published.body == "Published words."
+        assert str(published.public_author_name()) == "Former participant"
+        assert pending.status == Comment.Status.WITHDRAWN
+        assert ModerationEvent.objects.filter(comment=published, action="anonymise").exists()
+        assert not client.get("/en/").context["user"].is_authenticated
