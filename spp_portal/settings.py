@@ -175,6 +175,9 @@ else:
 # it is off by default in development, where a cached page would hide template edits.
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 0 if DEBUG else 600)
 
+# `make bench` only: adds the bare template page that measures this machine's ceiling.
+BENCHMARK = env_bool("SPP_BENCHMARK", False)
+
 # --- Authentication (django-allauth) ----------------------------------------
 
 AUTHENTICATION_BACKENDS = [

@@ -27,6 +27,14 @@ urlpatterns += i18n_patterns(
     prefix_default_language=True,
 )
 
+if settings.BENCHMARK:
+    # `make bench` (spp_portal/bench.py): a bare template page through the same middleware,
+    # the ceiling every page's throughput is compared with. Never in normal runs.
+    urlpatterns += i18n_patterns(
+        path("benchmark/ceiling/", TemplateView.as_view(template_name="benchmark/ceiling.html")),
+        prefix_default_language=True,
+    )
+
 if settings.DEBUG:
     # Lets `make run` show the error pages a visitor would see: /404 and /500.
     from django.views.defaults import page_not_found, server_error
