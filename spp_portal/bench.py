@@ -293,7 +293,7 @@ def report(results: list[Result], memory, database_url: str, options) -> None:
         errors = f"  {result.errors} non-2xx!" if result.errors else ""
         print(
             f"{result.page.name:<32} {result.requests_per_second:>8.0f} {result.p50_ms:>8.2f} {result.p99_ms:>8.2f} "
-            f"{ratio:>9.2f} {target:>7} {result.queries_cold:>6}/{result.queries_warm:<7}{verdict}{errors}"
+            f"{ratio:>9.2f} {target:>7} {result.queries_cold:>6}/{result.queries_warm:<7}{verdict}{errors}".rstrip()
         )
     print()
     for pid, rss, peak in memory:
