@@ -18,6 +18,16 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _english_by_default():
+    """Requests activate their page's language in this thread; start every test from English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     from django.core.cache import cache
 

@@ -66,3 +66,130 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("This is not your password."), code="wrong_password")
         return password
+
+
+class CommentTextForm(forms.Form):
+    """The text of a comment: plain, 10 to 5,000 characters, no invisible control characters."""
+
+    MIN_LENGTH = 10
+    MAX_LENGTH = 5000
+
+    body = forms.CharField(
+        label=_("Your comment"),
+        widget=forms.Textarea(attrs={"rows": 7, "maxlength": MAX_LENGTH}),
+        help_text=_(
+            "Plain text, 10 to 5,000 characters. Blank lines separate paragraphs; web addresses become links. "
+            "It will be published after a moderator has reviewed it."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_body(self):
+        from .services import clean_body, invisible_controls
+
+        body = clean_body(self.cleaned_data["body"])
+        if len(body) < self.MIN_LENGTH:
+            raise forms.ValidationError(
+                _("Your comment must be at least %(min)d characters long (it has %(count)d)."),
+                code="too_short",
+                params={"min": self.MIN_LENGTH, "count": len(body)},
+            )
+        if len(body) > self.MAX_LENGTH:
+            raise forms.ValidationError(
+                _("Your comment can be at most 5,000 characters long (it has %(count)s)."),
+                code="too_long",
+                params={"count": len(body)},
+            )
+        if invisible_controls(body):
+            raise forms.ValidationError(
+                _(
+                    "Your comment contains invisible control characters (for example a right-to-left override). "
+                    "Please remove them and submit again."
+                ),
+                code="control_characters",
+            )
+        return body
+
+
+class CommentForm(CommentTextForm):
+    """A comment on a statement (as a whole, one of its priorities or one of its directives), or a reply."""
+
+    about = forms.ChoiceField(label=_("What is your comment about?"), required=False)
+    language = forms.ChoiceField(label=_("Language of your comment"), choices=settings.LANGUAGES)
+    field_order = ["about", "body", "language"]
+
+    def __init__(self, *args, statement, reply=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.statement = statement
+        self.fields["language"].initial = get_language()
+        if reply:
+            del self.fields["about"]
+        else:
+            self.fields["about"].choices = about_choices(statement)
+
+    def clean_about(self):
+        """{"directive": d} or {"priority": p}, or {} for the statement as a whole."""
+        value = self.cleaned_data.get("about") or ""
+        kind, _sep, pk = value.partition(":")
+        if kind == "directive":
+            return {"directive": self.statement.directives.get(pk=pk)}
+        if kind == "priority":
+            return {"priority": self.statement.priorities.get(pk=pk)}
+        return {}
+
+
+def about_choices(statement):
+    choices = [("", _("The statement as a whole"))]
+    priorities = [(f"priority:{p.pk}", p.title) for p in statement.priorities.all()]
+    if priorities:
+        choices.append((_("A priority it addresses"), priorities))
+    directives = [
+        (f"directive:{d.pk}", f"{d.priority.title}: {d.text[:90]}{'…' if len(d.text) > 90 else ''}")
+        for d in statement.directives.select_related("priority")
+    ]
+    if directives:
+        choices.append((_("One of its directives"), directives))
+    return choices
+
+
+class EditCommentForm(CommentTextForm):
+    """The author's change to a pending comment."""
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why should moderators review this comment?"), choices=[])
+    note = forms.CharField(
+        label=_("Anything moderators should know (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import RejectionReason
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = RejectionReason.choices
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class VerifyForm(forms.Form):
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=20)
+    text = forms.CharField(
+        label=_("Text to check"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20000,
+        strip=False,
+        help_text=_("Paste the exact text of the comment."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.form_method = "get"

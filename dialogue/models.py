@@ -264,9 +264,7 @@ class Flag(models.Model):
     reason = models.CharField(_("reason"), max_length=30, choices=RejectionReason.choices)
     note = models.TextField(_("note"), blank=True, max_length=1000)
     created_at = models.DateTimeField(_("reported at"), auto_now_add=True)
-    resolution = models.CharField(
-        _("resolution"), max_length=10, choices=Resolution.choices, default=Resolution.OPEN
-    )
+    resolution = models.CharField(_("resolution"), max_length=10, choices=Resolution.choices, default=Resolution.OPEN)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
@@ -290,9 +288,7 @@ class OfficialResponse(models.Model):
         UNITED_STATES = "US", _("Government of the United States")
         JOINT = "joint", _("Canada, Mexico and the United States jointly")
 
-    comment = models.ForeignKey(
-        Comment, on_delete=models.PROTECT, related_name="responses", verbose_name=_("comment")
-    )
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="responses", verbose_name=_("comment"))
     government = models.CharField(_("responding government"), max_length=5, choices=Government.choices)
     body = models.TextField(_("response"))
     language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)

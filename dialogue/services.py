@@ -224,7 +224,7 @@ def comment_submit(
     _event(comment, actor=author, action=Action.SUBMIT, from_status="")
     transaction.on_commit(lambda: notifications.send_receipt(comment.pk), robust=True)
     # The statement page shows how many comments await moderation.
-    transaction.on_commit(_invalidate_public_pages)
+    _invalidate_public_pages()
     return comment
 
 
@@ -265,7 +265,7 @@ def comment_withdraw(*, comment: Comment, author) -> Comment:
     comment.decided_at = timezone.now()
     comment.save(update_fields=["status", "decided_at"])
     _event(comment, actor=author, action=Action.WITHDRAW, from_status=Status.PENDING)
-    transaction.on_commit(_invalidate_public_pages)
+    _invalidate_public_pages()
     return comment
 
 
@@ -287,7 +287,7 @@ def comment_flag(*, comment: Comment, flagger, reason: str, note: str = "") -> F
         comment.decided_at = timezone.now()
         comment.save(update_fields=["status", "flagged", "decided_at"])
         _event(comment, actor=None, action=Action.FLAG_HIDE, from_status=Status.APPROVED, reason=reason)
-        transaction.on_commit(_invalidate_public_pages)
+        _invalidate_public_pages()
     return flag
 
 
@@ -337,7 +337,7 @@ def _decide(comment: Comment, *, moderator, action: str, reason: str = "", note:
     _event(comment, actor=moderator, action=action, from_status=from_status, reason=reason, note=note)
     if action in {Action.APPROVE, Action.REJECT}:
         transaction.on_commit(lambda: notifications.send_decision(comment.pk), robust=True)
-    transaction.on_commit(_invalidate_public_pages)
+    _invalidate_public_pages()
     return comment
 
 
@@ -395,7 +395,7 @@ def flags_resolve(*, comment: Comment, moderator, uphold: bool, note: str = "") 
         reason=reason if uphold else "",
         note=note,
     )
-    transaction.on_commit(_invalidate_public_pages)
+    _invalidate_public_pages()
     return comment
 
 
@@ -409,7 +409,7 @@ def response_post(*, comment: Comment, moderator, government: str, body: str, la
         comment=comment, government=government, body=clean_body(body), language=language, author=moderator
     )
     _event(comment, actor=moderator, action=Action.RESPOND, from_status=comment.status, note=government)
-    transaction.on_commit(_invalidate_public_pages)
+    _invalidate_public_pages()
     return response
 
 
@@ -431,4 +431,4 @@ def account_delete(*, user) -> None:
     # Comments, flags and events keep their rows with the author set to NULL (on_delete=SET_NULL);
     # the profile, email addresses, sessions' user and MFA authenticators go with the user.
     user.delete()
-    transaction.on_commit(_invalidate_public_pages)
+    _invalidate_public_pages()

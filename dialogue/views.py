@@ -1,20 +1,210 @@
-"""Stakeholders' pages: profile, my data, account deletion (comments and receipts follow)."""
+"""Stakeholders' pages: commenting, receipts, my submissions, reports, profile and my data."""
 
 import json
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from priorities.models import Statement
+
 from . import services
 from .adapter import ensure_stakeholder
-from .forms import DeleteAccountForm, ProfileForm
+from .forms import CommentForm, DeleteAccountForm, EditCommentForm, FlagForm, ProfileForm, VerifyForm
+from .models import Comment
 from .personal_data import personal_data
+
+SUBMISSIONS_PER_PAGE = 25
+
+
+def _comment_page(request, *, form, statement, mode, comment=None, status=200):
+    """The stand-alone comment form: a new comment, a reply, or an edit, with errors and the text kept."""
+    return render(
+        request,
+        "dialogue/comment_page.html",
+        {"form": form, "statement": statement, "mode": mode, "comment": comment},
+        status=status,
+    )
+
+
+def _refusal_status(form, error: services.DialogueError) -> int:
+    """Show the refusal above the form (the text stays in it) and choose the status code."""
+    form.add_error(None, error.message)
+    return 409 if isinstance(error, services.AlreadyDecided) else 400
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_create(request, slug):
+    """Submit a comment on a statement, one of its priorities or directives. Refusals keep the text."""
+    statement = get_object_or_404(Statement.objects.published(), slug=slug)
+    form = CommentForm(request.POST or None, statement=statement, initial={"about": request.GET.get("about", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            comment = services.comment_submit(
+                author=request.user,
+                statement=statement,
+                body=form.cleaned_data["body"],
+                language=form.cleaned_data["language"],
+                **form.cleaned_data["about"],
+            )
+        except services.DialogueError as error:
+            return _comment_page(
+                request, form=form, statement=statement, mode="new", status=_refusal_status(form, error)
+            )
+        messages.success(request, _("Thank you. Your comment was received and awaits moderation."))
+        return redirect("dialogue:receipt", tracking=comment.tracking_number)
+    status = 400 if request.method == "POST" else 200
+    return _comment_page(request, form=form, statement=statement, mode="new", status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_reply(request, tracking):
+    """Reply to a published comment."""
+    parent = get_object_or_404(
+        Comment.objects.approved().select_related("statement", "author__stakeholder"), tracking_number=tracking
+    )
+    statement = parent.statement
+    form = CommentForm(request.POST or None, statement=statement, reply=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            comment = services.comment_submit(
+                author=request.user,
+                statement=statement,
+                body=form.cleaned_data["body"],
+                language=form.cleaned_data["language"],
+                parent=parent,
+            )
+        except services.DialogueError as error:
+            return _comment_page(
+                request,
+                form=form,
+                statement=statement,
+                mode="reply",
+                comment=parent,
+                status=_refusal_status(form, error),
+            )
+        messages.success(request, _("Thank you. Your reply was received and awaits moderation."))
+        return redirect("dialogue:receipt", tracking=comment.tracking_number)
+    status = 400 if request.method == "POST" else 200
+    return _comment_page(request, form=form, statement=statement, mode="reply", comment=parent, status=status)
+
+
+def _own_comment(request, tracking) -> Comment:
+    """The signed-in author's comment; anyone else gets 404, as if it did not exist."""
+    comment = Comment.objects.select_related("statement", "directive", "priority").filter(
+        tracking_number=services.normalise_tracking_number(tracking)
+    )
+    comment = comment.filter(author=request.user).first()
+    if comment is None:
+        raise Http404
+    return comment
+
+
+@login_required
+@require_GET
+def receipt(request, tracking):
+    """The author's receipt: tracking number, fingerprint, status and any decision."""
+    comment = _own_comment(request, tracking)
+    return render(request, "dialogue/receipt.html", {"comment": comment})
+
+
+@login_required
+@require_GET
+def my_submissions(request):
+    comments = (
+        Comment.objects.filter(author=request.user)
+        .select_related("statement", "directive", "priority")
+        .order_by("-submitted_at", "-pk")
+    )
+    page = Paginator(comments, SUBMISSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "dialogue/mine.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_edit(request, tracking):
+    comment = _own_comment(request, tracking)
+    form = EditCommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.comment_edit(comment=comment, author=request.user, body=form.cleaned_data["body"])
+        except services.DialogueError as error:
+            status = _refusal_status(form, error)
+            return _comment_page(
+                request, form=form, statement=comment.statement, mode="edit", comment=comment, status=status
+            )
+        messages.success(request, _("Your comment was changed. Its fingerprint now matches the new text."))
+        return redirect("dialogue:receipt", tracking=comment.tracking_number)
+    status = 400 if request.method == "POST" else 200
+    return _comment_page(request, form=form, statement=comment.statement, mode="edit", comment=comment, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_withdraw(request, tracking):
+    comment = _own_comment(request, tracking)
+    if request.method == "POST":
+        try:
+            services.comment_withdraw(comment=comment, author=request.user)
+        except services.DialogueError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your comment was withdrawn. It will not be published."))
+        return redirect("dialogue:mine")
+    return render(request, "dialogue/withdraw_confirm.html", {"comment": comment})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_flag(request, tracking):
+    """Report a published comment to the moderators."""
+    comment = get_object_or_404(
+        Comment.objects.approved().select_related("statement", "author__stakeholder"), tracking_number=tracking
+    )
+    form = FlagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.comment_flag(comment=comment, flagger=request.user, **form.cleaned_data)
+        except services.DialogueError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Thank you. The moderators will review this comment."))
+            return redirect(comment.get_absolute_url())
+    return render(request, "dialogue/flag.html", {"form": form, "comment": comment}, status=400 if form.errors else 200)
+
+
+@require_GET
+def moderation_policy(request):
+    """The numbered rules moderators decide by; rejections and reports cite them."""
+    return render(request, "dialogue/moderation_policy.html")
+
+
+@require_GET
+def verify(request):
+    """Anyone can check that a published comment's text matches its fingerprint."""
+    form = VerifyForm(request.GET if "text" in request.GET else None, initial=request.GET)
+    result = None
+    if form.is_valid():
+        comment = (
+            Comment.objects.approved()
+            .filter(tracking_number=services.normalise_tracking_number(form.cleaned_data["tracking_number"]))
+            .first()
+        )
+        if comment is None:
+            result = "unknown"
+        else:
+            digest = services.fingerprint(services.clean_body(form.cleaned_data["text"]))
+            result = "match" if digest == comment.fingerprint else "mismatch"
+        return render(request, "dialogue/verify.html", {"form": form, "result": result, "comment": comment})
+    return render(request, "dialogue/verify.html", {"form": form, "result": result})
 
 
 @login_required

@@ -8,7 +8,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from spp_portal.cache import invalidate_public_pages
 
-from .models import Directive, Priority, Statement
+from .models import CommentPeriodExtension, Directive, Priority, Statement
 
 
 class InvalidatesPublicPages:
@@ -69,6 +69,15 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
         (_("Publication"), {"fields": ["status", "published_at", "created_at", "updated_at"]}),
         (_("Comment period"), {"fields": ["comments_open_at", "comments_close_at"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        # A later closing time on a statement that already had one is an extension: record it.
+        previous = form.initial.get("comments_close_at") if change else None
+        super().save_model(request, obj, form, change)
+        if previous and obj.comments_close_at and obj.comments_close_at > previous:
+            CommentPeriodExtension.objects.create(
+                statement=obj, previous_close=previous, new_close=obj.comments_close_at, extended_by=request.user
+            )
 
     @admin.action(description=_("Publish the selected statements now (or at their scheduled time)"))
     def publish(self, request, queryset):

@@ -201,3 +201,25 @@ class Directive(models.Model):
 
     def get_absolute_url(self):
         return f"{self.statement.get_absolute_url()}#directive-{self.pk}"
+
+
+class CommentPeriodExtension(models.Model):
+    """A publisher moved a statement's comment deadline later; shown on the statement page."""
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("statement")
+    )
+    previous_close = models.DateTimeField(_("previous closing time"))
+    new_close = models.DateTimeField(_("new closing time"))
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("extended by")
+    )
+    extended_at = models.DateTimeField(_("extended at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["extended_at", "pk"]
+        verbose_name = _("comment period extension")
+        verbose_name_plural = _("comment period extensions")
+
+    def __str__(self):
+        return f"{self.statement}: {self.previous_close:%Y-%m-%d} → {self.new_close:%Y-%m-%d}"

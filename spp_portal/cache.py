@@ -48,13 +48,15 @@ PAGE_KEY = "public-pages:page:{generation}:{language}:{url}"
 
 def invalidate_public_pages(*, using: str | None = None) -> None:
     """
-    Drop every cached public page, once the current transaction commits.
+    Drop every cached public page, now and again once the current transaction commits.
 
     Call it from whatever changes what the public sees (a statement published or edited, a
-    comment approved, hidden or restored, an official response): pages rendered before the
-    commit might still be stored meanwhile, so the new generation starts only after it.
-    Outside a transaction it acts at once.
+    comment approved, hidden or restored, an official response). Now: so that nothing read
+    later in this transaction, or by a caller whose transaction is never committed (tests),
+    sees the old pages. Again after the commit: another request may have rendered and stored
+    the old state in between, under the generation started now.
     """
+    _end_generation()
     transaction.on_commit(_end_generation, using=using)
 
 
@@ -78,6 +80,27 @@ def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         return response
 
     return wrapper
+
+
+def cached_fragment(name: str, render: Callable[[], str]) -> str:
+    """
+    A piece of a public page (e.g. a page of comment threads), rendered once per generation.
+
+    For parts that are the same for every reader but sit in pages that are not (a signed-in
+    reader's statement page has a form and their own pending comments around the thread).
+    Invalidated with the pages by `invalidate_public_pages()`, and expires with them.
+    """
+    if settings.PUBLIC_PAGE_CACHE_SECONDS <= 0:
+        return render()
+    generation, expires_at = _current_generation()
+    key = f"public-pages:fragment:{generation}:{get_language()}:{hashlib.sha256(name.encode()).hexdigest()}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        timeout = _seconds_until(expires_at)
+        if timeout > 0:
+            cache.set(key, html, timeout)
+    return html
 
 
 def public_pages_expire_at() -> float:

@@ -76,3 +76,21 @@ def make_statement(*, status=Statement.Status.PUBLISHED, published_at=None, open
             statement=statement, priority=priority, order=order, text_en=f"Directive {order} of {number}"
         )
     return statement
+
+
+def make_comment(statement, *, author=None, body=None, approve_by=None, parent=None, language="en", **kwargs):
+    """A comment submitted through the real service; approved by `approve_by` when given."""
+    from dialogue import services
+
+    author = author or make_user()
+    comment = services.comment_submit(
+        author=author,
+        statement=statement,
+        body=body or f"A considered comment number {next(_numbers)} on this statement.",
+        language=language,
+        parent=parent,
+        **kwargs,
+    )
+    if approve_by is not None:
+        comment = services.comment_approve(comment=comment, moderator=approve_by)
+    return comment

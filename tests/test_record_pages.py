@@ -166,11 +166,6 @@ class TestQueryCounts:
         with django_assert_num_queries(1 + 4):
             client.get("/en/statements/")
 
-    def test_statement(self, client, django_assert_num_queries):
-        statement = seed_statement()
-        with django_assert_num_queries(1 + 3):
-            client.get(statement.get_absolute_url())
-
     def test_priority(self, client, django_assert_num_queries):
         for _ in range(5):
             make_statement()

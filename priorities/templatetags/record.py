@@ -1,0 +1,23 @@
+"""Template helpers of the published record."""
+
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+CAPITAL_NAMES = {
+    "Ottawa": lambda: _("Ottawa"),
+    "Mexico City": lambda: _("Mexico City"),
+    "Washington": lambda: _("Washington"),
+}
+
+
+@register.simple_tag
+def capital_times(moment):
+    """The same moment in the three capitals: [(capital, local datetime), ...]."""
+    if moment is None:
+        return []
+    return [(CAPITAL_NAMES[name](), moment.astimezone(ZoneInfo(zone))) for name, zone in settings.CAPITAL_TIME_ZONES]

@@ -1,0 +1,495 @@
+"""Stakeholders comment on statements, priorities and directives; every submission waits for a moderator."""
+
+import datetime
+import re
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from dialogue import services
+from dialogue.models import Comment, ModerationEvent
+from priorities.models import CommentPeriodExtension
+
+from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
+
+pytestmark = pytest.mark.django_db
+
+BODY = "Border wait times at Windsor still cost our members a full day each week."
+
+
+@pytest.fixture(autouse=True)
+def _generous_rate_limit(settings):
+    settings.COMMENT_RATE_LIMIT = (1000, 600)
+
+
+@pytest.fixture
+def statement():
+    return make_statement(title_en="Statement open for comment")
+
+
+@pytest.fixture
+def stakeholder():
+    return make_user("dana@example.ca", display_name="Dana", organisation="Canadian Manufacturers Forum")
+
+
+@pytest.fixture
+def moderator():
+    return make_moderator(display_name="Moe")
+
+
+def comment_url(statement):
+    return f"/en/dialogue/statements/{statement.slug}/comment/"
+
+
+class TestSubmitting:
+    def test_submit_then_receipt_then_pending_visible_only_to_the_author(
+        self, client, statement, stakeholder, django_capture_on_commit_callbacks
+    ):
+        client.force_login(stakeholder)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(comment_url(statement), {"about": "", "body": BODY, "language": "en"})
+        comment = Comment.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == f"/en/dialogue/receipt/{comment.tracking_number}/"
+        assert re.fullmatch(r"SPP-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", comment.tracking_number)
+        assert comment.status == Comment.Status.PENDING
+
+        receipt = client.get(response["Location"])
+        assert "Thank you. Your comment was received and awaits moderation." in receipt.text
+        assert comment.tracking_number in receipt.text
+        assert comment.fingerprint in receipt.text
+        assert "Awaiting moderation" in receipt.text
+
+        assert len(mail.outbox) == 1
+        email = mail.outbox[0]
+        assert email.to == ["dana@example.ca"]
+        assert comment.tracking_number in email.subject
+        assert comment.fingerprint in email.body and BODY in email.body
+        assert not email.alternatives, "plain-text email"
+
+        page = client.get(statement.get_absolute_url())
+        assert "Your comments awaiting moderation" in page.text and comment.tracking_number in page.text
+        client.logout()
+        public = client.get(statement.get_absolute_url())
+        assert BODY not in public.text and comment.tracking_number not in public.text
+        assert "1 comment awaiting moderation." in public.text
+        client.force_login(make_user())
+        assert BODY not in client.get(statement.get_absolute_url()).text
+
+    def test_fingerprint_is_sha256_of_the_exact_text(self, statement, stakeholder):
+        import hashlib
+
+        comment = make_comment(statement, author=stakeholder, body="Line one\r\nLine two")
+        assert comment.body == "Line one\nLine two"
+        assert comment.fingerprint == hashlib.sha256(b"Line one\nLine two").hexdigest()
+
+    def test_comment_on_a_directive(self, client, statement, stakeholder):
+        directive = statement.directives.first()
+        client.force_login(stakeholder)
+        form = client.get(f"{comment_url(statement)}?about=directive:{directive.pk}")
+        assert f'value="directive:{directive.pk}" selected' in form.text
+        client.post(comment_url(statement), {"about": f"directive:{directive.pk}", "body": BODY, "language": "fr"})
+        comment = Comment.objects.get()
+        assert (comment.directive, comment.priority, comment.language) == (directive, directive.priority, "fr")
+
+    def test_language_defaults_to_the_page_language(self, client, statement, stakeholder):
+        client.force_login(stakeholder)
+        response = client.get(f"/es/dialogue/statements/{statement.slug}/comment/")
+        assert '<option value="es" selected>' in response.text
+
+    def test_anonymous_visitor_is_invited_to_sign_in_and_returns_to_the_same_place(self, client, statement):
+        response = client.get(statement.get_absolute_url())
+        assert "Sign in to take part" in response.text
+        assert f"/en/accounts/login/?next={statement.get_absolute_url()}%23take-part" in response.text
+        assert client.post(comment_url(statement), {"body": BODY}).status_code == 302
+        assert not Comment.objects.exists()
+
+    def test_tracking_numbers_retry_on_collision(self, statement, stakeholder, monkeypatch):
+        numbers = iter(["SPP-AAAA-AAAA", "SPP-AAAA-AAAA", "SPP-BBBB-BBBB"])
+        monkeypatch.setattr(services, "generate_tracking_number", lambda: next(numbers))
+        first = make_comment(statement, author=stakeholder)
+        second = make_comment(statement, author=stakeholder)
+        assert (first.tracking_number, second.tracking_number) == ("SPP-AAAA-AAAA", "SPP-BBBB-BBBB")
+
+
+class TestCommentPeriod:
+    def test_a_submission_one_second_after_the_close_is_refused(self, statement, stakeholder):
+        with pytest.raises(services.CommentPeriodClosed):
+            services.comment_submit(
+                author=stakeholder,
+                statement=statement,
+                body=BODY,
+                language="en",
+                at=statement.comments_close_at + datetime.timedelta(seconds=1),
+            )
+        services.comment_submit(
+            author=stakeholder,
+            statement=statement,
+            body=BODY,
+            language="en",
+            at=statement.comments_close_at - datetime.timedelta(seconds=1),
+        )
+
+    def test_closed_period_refusal_keeps_the_text(self, client, statement, stakeholder):
+        client.force_login(stakeholder)
+        form = client.get(comment_url(statement))
+        assert form.status_code == 200
+        statement.comments_close_at = timezone.now() - datetime.timedelta(seconds=1)
+        statement.save()
+        response = client.post(comment_url(statement), {"about": "", "body": BODY, "language": "en"})
+        assert response.status_code == 400
+        assert "The comment period for this statement is closed." in response.text
+        assert BODY in response.text
+        assert not Comment.objects.exists()
+
+    def test_before_and_after_the_period_the_form_is_replaced_by_a_notice(self, client, statement, stakeholder):
+        client.force_login(stakeholder)
+        statement.comments_open_at = timezone.now() + datetime.timedelta(days=1)
+        statement.comments_close_at = timezone.now() + datetime.timedelta(days=2)
+        statement.save()
+        page = client.get(statement.get_absolute_url())
+        assert 'id="comment-form"' not in page.text
+        assert "The comment period has not opened yet." in page.text
+        statement.comments_open_at = timezone.now() - datetime.timedelta(days=2)
+        statement.comments_close_at = timezone.now() - datetime.timedelta(days=1)
+        statement.save()
+        page = client.get(statement.get_absolute_url())
+        assert 'id="comment-form"' not in page.text
+        assert "The comment period is closed." in page.text
+
+    def test_closing_time_is_shown_in_the_three_capitals(self, client, statement):
+        statement.comments_close_at = datetime.datetime(2026, 7, 1, 16, 0, tzinfo=datetime.UTC)
+        statement.comments_open_at = statement.comments_close_at - datetime.timedelta(days=300)
+        statement.save()
+        page = client.get(statement.get_absolute_url()).text
+        assert '<strong>Ottawa</strong>: <time datetime="2026-07-01T12:00:00-04:00">' in page
+        assert '<strong>Mexico City</strong>: <time datetime="2026-07-01T10:00:00-06:00">' in page
+        assert '<strong>Washington</strong>: <time datetime="2026-07-01T12:00:00-04:00">' in page
+
+    def test_publisher_extends_the_period_and_the_extension_is_recorded_and_shown(self, client, statement):
+        publisher = make_publisher()
+        client.force_login(publisher)
+        previous = statement.comments_close_at
+        new_close = previous.replace(microsecond=0) + datetime.timedelta(days=14)
+        post_admin_change(statement, client, comments_close_at=new_close)
+        extension = CommentPeriodExtension.objects.get(statement=statement)
+        assert (extension.previous_close, extension.new_close) == (previous, new_close)
+        client.logout()
+        assert "Extended on" in client.get(statement.get_absolute_url()).text
+
+
+def post_admin_change(statement, client, *, comments_close_at):
+    """Post the statement's admin form as it was rendered, with only the closing time changed."""
+    response = client.get(f"/admin/priorities/statement/{statement.pk}/change/")
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if hasattr(value, "all"):
+            value = [obj.pk for obj in value.all()]
+        if isinstance(value, list):
+            data[name] = [str(v.pk if hasattr(v, "pk") else v) for v in value]
+        elif isinstance(value, datetime.datetime):
+            data[f"{name}_0"], data[f"{name}_1"] = value.strftime("%Y-%m-%d"), value.strftime("%H:%M:%S")
+        elif value is not None:
+            data[name] = value
+    close = comments_close_at
+    data["comments_close_at_0"], data["comments_close_at_1"] = close.strftime("%Y-%m-%d"), close.strftime("%H:%M:%S")
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        prefix = formset.formset.prefix
+        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"{prefix}-{name}"] = management.initial.get(name, management[name].value())
+        for index, inline in enumerate(formset.formset.forms):
+            for name, field in inline.fields.items():
+                value = inline.initial.get(name, field.initial)
+                if value is not None:
+                    data[f"{prefix}-{index}-{name}"] = getattr(value, "pk", value)
+        data[f"{prefix}-TOTAL_FORMS"] = len(formset.formset.initial_forms)
+    response = client.post(f"/admin/priorities/statement/{statement.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+
+
+def parsed_elements(html):
+    """(tag, attributes) of every element in an HTML fragment, as a browser's parser would see them."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+HOSTILE = [
+    "<script>alert('x')</script> and some words to pass the minimum",
+    "Click [here](javascript:alert(1)) or javascript:alert(2) for details",
+    "Template {{ request.user.email }} and {% debug %} and {% load static %}",
+    '<img src=x onerror="alert(1)"> an image that is not one',
+    "![tracking pixel](https://evil.example/pixel.png) markdown image here",
+    '<a href="https://example.org" onclick="steal()">a link</a> with handler',
+]
+
+
+class TestHostileBodies:
+    @pytest.mark.parametrize("body", HOSTILE)
+    def test_rendered_inert(self, client, statement, moderator, body):
+        comment = make_comment(statement, body=body, approve_by=moderator)
+        html = client.get(statement.get_absolute_url()).text
+        start = html.index(f'id="comment-{comment.tracking_number}"')
+        fragment = html[start : html.index("</article>", start)]
+        elements = parsed_elements(fragment)
+        assert not {"script", "img", "iframe"} & {tag for tag, _attrs in elements}
+        for _tag, attrs in elements:
+            assert not [name for name, _value in attrs if name.startswith("on")]
+            assert not [value for name, value in attrs if name == "href" and "javascript" in (value or "").lower()]
+        if "{{" in body:
+            assert "{{ request.user.email }}" in fragment, "template syntax is shown as typed"
+            assert "{% debug %}" in fragment
+
+    def test_links_are_safe_links(self, client, statement, moderator):
+        comment = make_comment(statement, body="Read https://www.example.org/report please.", approve_by=moderator)
+        html = client.get(statement.get_absolute_url()).text
+        start = html.index(f'id="comment-{comment.tracking_number}"')
+        assert 'href="https://www.example.org/report" rel="nofollow ugc noopener"' in html[start:]
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ("x" * 5001, "at most 5,000 characters"),
+            ("short", "at least 10 characters"),
+            ("Null \x00 byte in a comment body", "Null characters are not allowed."),
+            ("Right-to-left \u202eoverride hides text", "invisible control characters"),
+            ("Zero width \u200b joiner in the body", "invisible control characters"),
+        ],
+    )
+    def test_refused_with_a_clear_message_and_the_text_kept(self, client, statement, stakeholder, body, message):
+        client.force_login(stakeholder)
+        response = client.post(comment_url(statement), {"about": "", "body": body, "language": "en"})
+        assert response.status_code == 400
+        assert message in response.text
+        if "\x00" not in body:
+            assert body[:40].replace("'", "&#x27;") in response.text
+        assert not Comment.objects.exists()
+
+    def test_five_thousand_characters_are_accepted(self, statement, stakeholder):
+        assert make_comment(statement, author=stakeholder, body="y" * 5000).status == Comment.Status.PENDING
+
+
+class TestAbuseLimits:
+    def test_rate_limit_refuses_with_the_text_kept(self, client, statement, stakeholder, settings):
+        settings.COMMENT_RATE_LIMIT = (5, 600)
+        client.force_login(stakeholder)
+        for number in range(5):
+            response = client.post(
+                comment_url(statement), {"about": "", "body": f"{BODY} ({number})", "language": "en"}
+            )
+            assert response.status_code == 302
+        response = client.post(comment_url(statement), {"about": "", "body": f"{BODY} (6)", "language": "en"})
+        assert response.status_code == 400
+        assert "the most the portal accepts" in response.text
+        assert f"{BODY} (6)" in response.text
+        assert Comment.objects.count() == 5
+
+    def test_exact_duplicate_is_refused(self, client, statement, stakeholder):
+        client.force_login(stakeholder)
+        client.post(comment_url(statement), {"about": "", "body": BODY, "language": "en"})
+        response = client.post(comment_url(statement), {"about": "", "body": BODY, "language": "en"})
+        assert response.status_code == 400
+        assert "You have already submitted exactly this comment on this statement." in response.text
+        assert Comment.objects.count() == 1
+        # The same words from someone else are their own comment.
+        make_comment(statement, body=BODY)
+        assert Comment.objects.count() == 2
+
+    def test_replies_nest_three_levels_then_attach_to_the_deepest(self, statement, moderator):
+        top = make_comment(statement, approve_by=moderator)
+        one = make_comment(statement, parent=top, approve_by=moderator)
+        two = make_comment(statement, parent=one, approve_by=moderator)
+        three = make_comment(statement, parent=two, approve_by=moderator)
+        four = make_comment(statement, parent=three)
+        assert [c.depth for c in (top, one, two, three)] == [0, 1, 2, 3]
+        assert (four.depth, four.parent) == (3, two)
+        assert {c.thread_id for c in (top, one, two, three, four)} == {top.pk}
+
+    def test_replies_only_to_published_comments(self, statement):
+        pending = make_comment(statement)
+        with pytest.raises(services.NotAllowed):
+            make_comment(statement, parent=pending)
+
+
+class TestMySubmissions:
+    def test_lists_status_tracking_and_rejection_reason(self, client, statement, stakeholder, moderator):
+        pending = make_comment(statement, author=stakeholder)
+        rejected = make_comment(statement, author=stakeholder, body="An off-topic remark about football.")
+        services.comment_reject(comment=rejected, moderator=moderator, reason="off_topic", note="Stay on topic.")
+        client.force_login(stakeholder)
+        page = client.get("/en/dialogue/mine/").text
+        assert pending.tracking_number in page and rejected.tracking_number in page
+        assert "Awaiting moderation" in page and "Rejected" in page and "1. Off-topic" in page
+        receipt = client.get(f"/en/dialogue/receipt/{rejected.tracking_number}/").text
+        assert "Stay on topic." in receipt
+
+    def test_edit_pending_records_the_edit_and_follows_the_fingerprint(self, client, statement, stakeholder):
+        comment = make_comment(statement, author=stakeholder)
+        old = comment.fingerprint
+        client.force_login(stakeholder)
+        response = client.post(f"/en/dialogue/comments/{comment.tracking_number}/edit/", {"body": BODY})
+        assert response.status_code == 302
+        comment.refresh_from_db()
+        assert comment.body == BODY and comment.fingerprint == services.fingerprint(BODY) != old
+        assert comment.edited_at is not None
+        assert ModerationEvent.objects.filter(comment=comment, action="edit", note__contains=old).exists()
+
+    def test_withdraw_pending(self, client, statement, stakeholder):
+        comment = make_comment(statement, author=stakeholder)
+        client.force_login(stakeholder)
+        assert client.get(f"/en/dialogue/comments/{comment.tracking_number}/withdraw/").status_code == 200
+        client.post(f"/en/dialogue/comments/{comment.tracking_number}/withdraw/")
+        comment.refresh_from_db()
+        assert comment.status == Comment.Status.WITHDRAWN
+
+    def test_decided_comments_cannot_be_edited_or_withdrawn(self, client, statement, stakeholder, moderator):
+        comment = make_comment(statement, author=stakeholder, approve_by=moderator)
+        client.force_login(stakeholder)
+        response = client.post(f"/en/dialogue/comments/{comment.tracking_number}/edit/", {"body": BODY})
+        assert response.status_code == 400
+        assert "Only a comment awaiting moderation can be edited." in response.text
+        client.post(f"/en/dialogue/comments/{comment.tracking_number}/withdraw/")
+        comment.refresh_from_db()
+        assert comment.status == Comment.Status.APPROVED and comment.body != BODY
+
+    def test_another_stakeholder_cannot_read_my_receipt_or_touch_my_comment(self, client, statement, stakeholder):
+        comment = make_comment(statement, author=stakeholder)
+        client.force_login(make_user())
+        for path in ("receipt/{}/", "comments/{}/edit/", "comments/{}/withdraw/"):
+            assert client.get(f"/en/dialogue/{path.format(comment.tracking_number)}").status_code == 404
+        client.post(f"/en/dialogue/comments/{comment.tracking_number}/withdraw/")
+        comment.refresh_from_db()
+        assert comment.status == Comment.Status.PENDING
+
+    def test_anonymous_is_sent_to_sign_in(self, client, statement, stakeholder):
+        comment = make_comment(statement, author=stakeholder)
+        response = client.get(f"/en/dialogue/receipt/{comment.tracking_number}/")
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+class TestReading:
+    def test_threads_with_author_details_and_hidden_placeholders(self, client, statement, moderator):
+        author = make_user(display_name="Ana", country="MX", sector="labour", organisation="CTM")
+        top = make_comment(
+            statement, author=author, approve_by=moderator, language="es", body="Primer comentario aquí."
+        )
+        reply = make_comment(statement, parent=top, approve_by=moderator, body="A reply that stays readable.")
+        services.comment_hide(comment=top, moderator=moderator, reason="abusive")
+        html = client.get(statement.get_absolute_url()).text
+        assert "This comment was removed by moderation on" in html
+        assert "Primer comentario aquí." not in html
+        assert "A reply that stays readable." in html
+        services.comment_restore(comment=top, moderator=moderator)
+        html = client.get(statement.get_absolute_url()).text
+        start = html.index(f'id="comment-{top.tracking_number}"')
+        article = html[start:]
+        assert "Ana" in article and "Mexico" in article and "Labour" in article and "CTM" in article
+        assert article.index("Primer comentario") < article.index(reply.tracking_number)
+
+    def test_paginated_by_thread_with_replies_kept_together(self, client, statement, moderator):
+        threads = [
+            make_comment(statement, approve_by=moderator, body=f"Thread number {n:02d} here.") for n in range(51)
+        ]
+        reply = make_comment(statement, parent=threads[50], approve_by=moderator, body="Reply to the last thread.")
+        first = client.get(statement.get_absolute_url()).text
+        second = client.get(f"{statement.get_absolute_url()}?page=2").text
+        assert "Thread number 00" in first and "Thread number 50" not in first
+        assert "Thread number 50" in second and "Reply to the last thread." in second
+        assert reply.tracking_number not in first
+        newest = client.get(f"{statement.get_absolute_url()}?order=newest").text
+        assert newest.index("Thread number 50") < newest.index("Thread number 49")
+
+    def test_filter_by_language(self, client, statement, moderator):
+        make_comment(statement, approve_by=moderator, language="fr", body="Un commentaire en français.")
+        make_comment(statement, approve_by=moderator, language="en", body="A comment in English here.")
+        html = client.get(f"{statement.get_absolute_url()}?lang=fr").text
+        assert "Un commentaire en français." in html and "A comment in English here." not in html
+
+    def test_verify_a_published_comment(self, client, statement, moderator):
+        comment = make_comment(statement, approve_by=moderator, body="Verifiable words, exactly.")
+        ok = client.get("/en/dialogue/verify/", {"tracking_number": comment.tracking_number, "text": comment.body})
+        assert "The text matches comment" in ok.text
+        bad = client.get("/en/dialogue/verify/", {"tracking_number": comment.tracking_number, "text": "Other words"})
+        assert "does not match" in bad.text
+        pending = make_comment(statement, body="Not yet published words.")
+        unknown = client.get("/en/dialogue/verify/", {"tracking_number": pending.tracking_number, "text": "x"})
+        assert "No published comment has this tracking number." in unknown.text
+
+
+def seed_thread_comments(statement, count):
+    """`count` approved comments in threads (replies up to the deepest level), by seed_demo's bulk seeder."""
+    from dialogue.management.commands.seed_demo import CommentSeeder
+
+    seeder = CommentSeeder(statement, say=lambda message: None)
+    seeder.rng.seed(f"{statement.slug}:{Comment.objects.count()}")
+    seeder.seed(count, 0, kind="approved")
+
+
+class TestQueryCounts:
+    """The statement page makes the same number of queries with 10 comments as with 1,000."""
+
+    def count(self, client, statement):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(statement.get_absolute_url()).status_code == 200
+        return len(queries)
+
+    def test_anonymous_statement_page(self, client, statement, settings):
+        settings.PUBLIC_PAGE_CACHE_SECONDS = 0  # measure the rendering, not the page cache
+        seed_thread_comments(statement, 10)
+        small = self.count(client, statement)
+        seed_thread_comments(statement, 990)
+        assert Comment.objects.approved().count() == 1000
+        assert Comment.objects.filter(depth__gt=0).count() > 300, "threads, not a flat list"
+        assert self.count(client, statement) == small == 9
+
+    def test_signed_in_statement_page(self, client, statement, stakeholder, settings):
+        settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+        seed_thread_comments(statement, 10)
+        make_comment(statement, author=stakeholder)
+        client.force_login(stakeholder)
+        small = self.count(client, statement)
+        seed_thread_comments(statement, 990)
+        assert self.count(client, statement) == small
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL (CI runs it)")
+@pytest.mark.django_db(transaction=True)
+def test_tracking_numbers_are_unique_under_concurrent_submissions():
+    """Eight stakeholders submit at the same moment on separate connections; every number is different."""
+    statement = make_statement()
+    authors = [make_user() for _ in range(8)]
+    barrier = threading.Barrier(len(authors))
+    errors = []
+
+    def submit(author):
+        try:
+            barrier.wait()
+            services.comment_submit(author=author, statement=statement, body=BODY, language="en")
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=submit, args=(author,)) for author in authors]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors
+    numbers = list(Comment.objects.values_list("tracking_number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 8
