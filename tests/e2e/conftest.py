@@ -45,14 +45,27 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
     """One Chromium for the whole session: starting it is the slow part, contexts are cheap."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Once Playwright's event loop runs in this thread, asgiref hands Django new connection objects
+    # (per context rather than per thread). They must carry the migration data Django serialized at
+    # set-up, or serialized rollback silently restores nothing after the first flush.
+    serialized = {
+        connection.alias: connection._test_serialized_contents
+        for connection in connections.all()
+        if hasattr(connection, "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+        # Those connections would otherwise stay open and stop the test database from being dropped.
+        connections.close_all()
 
 
 @pytest.fixture
