@@ -8,7 +8,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from spp_portal.cache import invalidate_public_pages
 
-from .models import CommentPeriodExtension, Directive, Priority, Statement
+from .models import CommentPeriodExtension, Directive, Priority, ProgressNote, Statement
 
 
 class InvalidatesPublicPages:
@@ -47,6 +47,29 @@ class DirectiveInline(TranslationTabularInline):
     model = Directive
     extra = 1
     fields = ["order", "priority", "text", "progress"]
+
+
+class ProgressNoteInline(TranslationTabularInline):
+    model = ProgressNote
+    extra = 1
+    fields = ["date", "note"]
+
+
+@admin.register(Directive)
+class DirectiveAdmin(InvalidatesPublicPages, TranslationAdmin):
+    """A directive's progress over time: its status, and dated notes in the three languages."""
+
+    list_display = ["__str__", "statement", "progress"]
+    list_filter = ["progress", "priority", "statement"]
+    list_select_related = ["priority", "statement"]
+    search_fields = ["text"]
+    fields = ["statement", "priority", "order", "text", "progress"]
+    readonly_fields = ["statement"]
+    inlines = [ProgressNoteInline]
+
+    def has_add_permission(self, request):
+        # Directives are written inside their statement; here publishers follow them up.
+        return False
 
 
 @admin.register(Statement)

@@ -223,3 +223,21 @@ class CommentPeriodExtension(models.Model):
 
     def __str__(self):
         return f"{self.statement}: {self.previous_close:%Y-%m-%d} → {self.new_close:%Y-%m-%d}"
+
+
+class ProgressNote(models.Model):
+    """A dated account, added by a publisher, of what has been done on a directive."""
+
+    directive = models.ForeignKey(
+        Directive, on_delete=models.CASCADE, related_name="progress_notes", verbose_name=_("directive")
+    )
+    date = models.DateField(_("date"))
+    note = models.TextField(_("note"))
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name = _("progress note")
+        verbose_name_plural = _("progress notes")
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d}: {self.note[:80]}"

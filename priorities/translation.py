@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Directive, Priority, Statement
+from .models import Directive, Priority, ProgressNote, Statement
 
 
 @register(Priority)
@@ -18,3 +18,8 @@ class StatementTranslationOptions(TranslationOptions):
 @register(Directive)
 class DirectiveTranslationOptions(TranslationOptions):
     fields = ("text",)
+
+
+@register(ProgressNote)
+class ProgressNoteTranslationOptions(TranslationOptions):
+    fields = ("note",)

@@ -23,12 +23,13 @@ def priority_list(request):
 
 @cache_public_page
 def priority_detail(request, slug):
-    """One priority and its directives across published statements, newest statement first."""
+    """One priority and its directives across published statements, newest statement first, with their progress."""
     priority = get_object_or_404(Priority, slug=slug)
     directives = (
         Directive.objects.published()
         .filter(priority=priority)
         .select_related("statement")
+        .prefetch_related("progress_notes")
         .order_by("-statement__release_date", "order")
     )
     statements = [(statement, list(items)) for statement, items in groupby(directives, key=lambda d: d.statement)]

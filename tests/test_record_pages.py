@@ -169,5 +169,6 @@ class TestQueryCounts:
     def test_priority(self, client, django_assert_num_queries):
         for _ in range(5):
             make_statement()
-        with django_assert_num_queries(1 + 2):
+        # the priority, its directives with their statements, their progress notes
+        with django_assert_num_queries(1 + 3):
             client.get("/en/priorities/competitiveness/")
