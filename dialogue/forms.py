@@ -193,3 +193,111 @@ class VerifyForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.form_method = "get"
+
+
+class DecisionForm(forms.Form):
+    """A moderator's decision; rejecting or hiding needs a reason from the published policy."""
+
+    reason = forms.ChoiceField(label=_("Reason (moderation policy)"), required=False, choices=[])
+    note = forms.CharField(
+        label=_("Note to the author (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, action=None, **kwargs):
+        from .models import RejectionReason
+
+        super().__init__(*args, **kwargs)
+        self.action = action
+        self.fields["reason"].choices = [("", _("Choose a reason")), *RejectionReason.choices]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.action in {"reject", "hide"} and not cleaned.get("reason"):
+            self.add_error("reason", forms.ValidationError(_("Choose the rule this comment breaks."), code="reason"))
+        return cleaned
+
+
+class BulkDecisionForm(DecisionForm):
+    ACTIONS = [("approve", _("Approve the selected comments")), ("reject", _("Reject the selected comments"))]
+
+    bulk_action = forms.ChoiceField(label=_("With the selected comments"), choices=ACTIONS)
+    comments = forms.ModelMultipleChoiceField(queryset=None, required=True)
+    field_order = ["bulk_action", "reason", "note"]
+
+    def __init__(self, *args, **kwargs):
+        from .models import Comment
+
+        super().__init__(*args, **kwargs)
+        self.fields["comments"].queryset = Comment.objects.all()
+        self.fields["comments"].error_messages["required"] = _("Select at least one comment.")
+        self.action = self.data.get("bulk_action")
+
+
+class ResponseForm(forms.Form):
+    government = forms.ChoiceField(label=_("Responding government"), choices=[])
+    body = forms.CharField(label=_("Official response"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000)
+    language = forms.ChoiceField(label=_("Language of the response"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, **kwargs):
+        from .models import OfficialResponse
+
+        super().__init__(*args, **kwargs)
+        self.fields["government"].choices = OfficialResponse.Government.choices
+        self.fields["language"].initial = get_language()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters; invalid values are ignored."""
+
+    statement = forms.ModelChoiceField(
+        label=_("Statement"), queryset=None, required=False, to_field_name="slug", empty_label=_("All statements")
+    )
+    priority = forms.ModelChoiceField(
+        label=_("Priority"), queryset=None, required=False, to_field_name="slug", empty_label=_("All priorities")
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    country = forms.ChoiceField(label=_("Author's country"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from priorities.models import Priority, Statement
+
+        from .models import Stakeholder
+
+        super().__init__(*args, **kwargs)
+        self.fields["statement"].queryset = Statement.objects.published().only("slug", "title", "title_en")
+        self.fields["priority"].queryset = Priority.objects.all()
+        self.fields["language"].choices = [("", _("All languages")), *settings.LANGUAGES]
+        self.fields["country"].choices = [("", _("All countries")), *Stakeholder.Country.choices]
+
+
+class LogFilterForm(forms.Form):
+    moderator = forms.ModelChoiceField(label=_("Moderator"), queryset=None, required=False, empty_label=_("Anyone"))
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+        from django.db.models import Q
+
+        from .models import ModerationEvent
+
+        super().__init__(*args, **kwargs)
+        self.fields["moderator"].queryset = (
+            get_user_model()
+            .objects.filter(Q(groups__name="Moderators") | Q(is_superuser=True))
+            .distinct()
+            .select_related("stakeholder")
+            .order_by("stakeholder__display_name", "pk")
+        )
+        self.fields["moderator"].label_from_instance = lambda user: getattr(
+            getattr(user, "stakeholder", None), "display_name", user.get_username()
+        )
+        self.fields["action"].choices = [("", _("Any action")), *ModerationEvent.Action.choices]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import moderation, views
 
 app_name = "dialogue"
 
@@ -14,6 +14,23 @@ urlpatterns = [
     path("dialogue/mine/", views.my_submissions, name="mine"),
     path("dialogue/verify/", views.verify, name="verify"),
     path("dialogue/moderation-policy/", views.moderation_policy, name="moderation-policy"),
+    path("dialogue/moderation-report/", views.moderation_report, name="moderation-report"),
+    path("moderation/", moderation.queue, name="moderation-queue"),
+    path("moderation/bulk/", moderation.bulk_decide, name="moderation-bulk"),
+    path("moderation/log/", moderation.audit_log, name="moderation-log"),
+    path("moderation/log.csv", moderation.audit_log_csv, name="moderation-log-csv"),
+    path("moderation/comments/<str:tracking>/", moderation.comment_detail, name="moderation-comment"),
+    *[
+        path(
+            f"moderation/comments/<str:tracking>/{action}/",
+            moderation.decide,
+            {"action": action},
+            name=f"moderation-{action}",
+        )
+        for action in moderation.DECISIONS
+    ],
+    path("moderation/comments/<str:tracking>/reports/resolve/", moderation.resolve_flags, name="moderation-flags"),
+    path("moderation/comments/<str:tracking>/responses/new/", moderation.respond, name="moderation-respond"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/my-data/", views.my_data, name="my-data"),
     path("accounts/my-data/export/", views.my_data_export, name="my-data-export"),

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,11 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from priorities.models import Statement
+from spp_portal.cache import cache_public_page
 
 from . import services
 from .adapter import ensure_stakeholder
 from .forms import CommentForm, DeleteAccountForm, EditCommentForm, FlagForm, ProfileForm, VerifyForm
-from .models import Comment
+from .models import Comment, ModerationEvent, Stakeholder
 from .personal_data import personal_data
 
 SUBMISSIONS_PER_PAGE = 25
@@ -185,6 +188,46 @@ def comment_flag(request, tracking):
 def moderation_policy(request):
     """The numbered rules moderators decide by; rejections and reports cite them."""
     return render(request, "dialogue/moderation_policy.html")
+
+
+DECISION_ACTIONS = [
+    ModerationEvent.Action.APPROVE,
+    ModerationEvent.Action.REJECT,
+    ModerationEvent.Action.HIDE,
+    ModerationEvent.Action.FLAG_HIDE,
+    ModerationEvent.Action.FLAGS_UPHELD,
+    ModerationEvent.Action.FLAGS_DISMISSED,
+    ModerationEvent.Action.RESTORE,
+]
+
+
+@cache_public_page
+@require_GET
+def moderation_report(request):
+    """Transparency: moderation decisions counted by month, reason, language and country. No personal data."""
+    decisions = ModerationEvent.objects.filter(action__in=DECISION_ACTIONS).order_by()
+    by_month = (
+        decisions.annotate(month=TruncMonth("created_at"))
+        .values("month", "action")
+        .annotate(n=Count("pk"))
+        .order_by("-month", "action")
+    )
+    months = {}
+    for row in by_month:
+        months.setdefault(row["month"], {})[row["action"]] = row["n"]
+    context = {
+        "actions": [(code, ModerationEvent.Action(code).label) for code in DECISION_ACTIONS],
+        "months": [(month, [counts.get(code, 0) for code in DECISION_ACTIONS]) for month, counts in months.items()],
+        "by_reason": decisions.exclude(reason="").values("reason").annotate(n=Count("pk")).order_by("reason"),
+        "by_language": decisions.values("action", "comment__language")
+        .annotate(n=Count("pk"))
+        .order_by("comment__language", "action"),
+        "by_country": decisions.values("action", "comment__author__stakeholder__country")
+        .annotate(n=Count("pk"))
+        .order_by("comment__author__stakeholder__country", "action"),
+        "countries": dict(Stakeholder.Country.choices),
+    }
+    return render(request, "dialogue/moderation_report.html", context)
 
 
 @require_GET

@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "spp_portal.context_processors.portal",
+                "dialogue.context_processors.moderation",
             ],
         },
     },

@@ -1,0 +1,78 @@
+"""
+Email every moderator a summary of what waits: `manage.py moderation_digest` (run it from cron).
+
+Why it exists: a queue that nobody opens grows old. The digest tells each moderator, in
+their preferred language, how many comments wait, how long the oldest has waited, how many
+were hidden after reports, and which statements they concern. A failing email is reported
+on stderr and does not stop the others.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.mail import send_mail
+from django.core.management.base import BaseCommand
+from django.db.models import Count, Min, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from dialogue.adapter import preferred_language
+from dialogue.models import Comment
+
+logger = logging.getLogger(__name__)
+
+
+def moderators():
+    permission = Permission.objects.get(content_type__app_label="dialogue", codename="moderate_comment")
+    return (
+        get_user_model()
+        .objects.filter(Q(groups__permissions=permission) | Q(user_permissions=permission) | Q(is_superuser=True))
+        .filter(is_active=True)
+        .exclude(email="")
+        .select_related("stakeholder")
+        .distinct()
+    )
+
+
+class Command(BaseCommand):
+    help = "Email moderators a summary of the pending and flagged comments."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="Print the digest instead of sending it.")
+
+    def handle(self, *args, dry_run, verbosity, **options):
+        pending = Comment.objects.pending()
+        summary = pending.aggregate(count=Count("pk"), oldest=Min("submitted_at"))
+        context = {
+            "pending": summary["count"],
+            "oldest": summary["oldest"],
+            "now": timezone.now(),
+            "flagged": Comment.objects.filter(flagged=True).count(),
+            "by_statement": pending.values("statement__title", "statement__slug")
+            .annotate(n=Count("pk"))
+            .order_by("-n")[:10],
+            "queue_url": f"{settings.PORTAL_URL}/{{language}}/moderation/",
+        }
+        sent = failed = 0
+        for moderator in moderators():
+            language = preferred_language(moderator)
+            with translation.override(language):
+                body = render_to_string(
+                    "dialogue/email/digest_message.txt",
+                    {**context, "queue_url": context["queue_url"].format(language=language)},
+                )
+                subject = " ".join(render_to_string("dialogue/email/digest_subject.txt", context).split())
+            if dry_run:
+                self.stdout.write(f"To: {moderator.email}\nSubject: {subject}\n\n{body}")
+                continue
+            try:
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [moderator.email])
+                sent += 1
+            except Exception as error:
+                failed += 1
+                logger.exception("moderation digest not sent", extra={"user_id": moderator.pk})
+                self.stderr.write(f"Could not send the digest to {moderator.email}: {error}")
+        if verbosity and not dry_run:
+            self.stdout.write(f"Digest sent to {sent} moderator(s); {failed} failed. {summary['count']} pending.")

@@ -1,0 +1,336 @@
+"""The moderators' pages: the queue, decisions, flags, official responses and the audit log.
+
+Every view states its permission: anonymous visitors are sent to sign in, signed-in people
+without the permission get 403. Officials must also have set up two-factor authentication
+(spp_portal.middleware.RequireMFAForOfficialsMiddleware) before any of these pages opens.
+"""
+
+import csv
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+from .forms import BulkDecisionForm, DecisionForm, LogFilterForm, QueueFilterForm, ResponseForm
+from .models import Comment, Flag, ModerationEvent
+
+QUEUE_PAGE_SIZE = 50
+LOG_PAGE_SIZE = 100
+
+
+def requires(permission):
+    """Sign in first (anonymous → login page), then hold `permission` (otherwise 403)."""
+
+    def decorator(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
+
+    return decorator
+
+
+def _author_count(status):
+    counts = (
+        Comment.objects.filter(author=OuterRef("author"), status=status)
+        .order_by()
+        .values("author")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts), 0)
+
+
+def queue_queryset(tab: str, filters: dict):
+    """Pending submissions oldest first (or the flagged ones), with their author's history."""
+    comments = Comment.objects.filter(flagged=True) if tab == "flagged" else Comment.objects.pending()
+    if statement := filters.get("statement"):
+        comments = comments.filter(statement=statement)
+    if priority := filters.get("priority"):
+        comments = comments.filter(Q(priority=priority) | Q(directive__priority=priority))
+    if language := filters.get("language"):
+        comments = comments.filter(language=language)
+    if country := filters.get("country"):
+        comments = comments.filter(author__stakeholder__country=country)
+    comments = comments.select_related(
+        "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder"
+    ).annotate(
+        author_approved=_author_count(Comment.Status.APPROVED),
+        author_rejected=_author_count(Comment.Status.REJECTED),
+    )
+    if tab == "flagged":
+        comments = comments.annotate(open_flags=Count("flags", filter=Q(flags__resolution=Flag.Resolution.OPEN)))
+    return comments.order_by("submitted_at", "pk")
+
+
+@requires("dialogue.moderate_comment")
+@require_GET
+def queue(request):
+    """What waits for a moderator: pending comments oldest first, or the flagged ones."""
+    tab = "flagged" if request.GET.get("status") == "flagged" else "pending"
+    filter_form = QueueFilterForm(request.GET or None)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    page = Paginator(queue_queryset(tab, filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dialogue/moderation/queue.html",
+        {
+            "section": "queue",
+            "tab": tab,
+            "page": page,
+            "filter_form": filter_form,
+            "bulk_form": BulkDecisionForm(),
+            "query_string": query.urlencode(),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _comment_for_moderation(tracking):
+    return get_object_or_404(
+        Comment.objects.select_related(
+            "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder"
+        ),
+        tracking_number=tracking,
+    )
+
+
+@requires("dialogue.moderate_comment")
+@require_GET
+def comment_detail(request, tracking):
+    """One comment with its context, history and every decision that is open to the moderator."""
+    comment = _comment_for_moderation(tracking)
+    author_history = {}
+    if comment.author_id:
+        author_history = dict(
+            Comment.objects.filter(author_id=comment.author_id)
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+    return render(
+        request,
+        "dialogue/moderation/comment.html",
+        {
+            "comment": comment,
+            "author_history": author_history,
+            "flags": comment.flags.select_related("flagger__stakeholder"),
+            "open_flags": comment.flags.filter(resolution=Flag.Resolution.OPEN).exists(),
+            "events": comment.events.all(),
+            "responses": comment.responses.all(),
+            "decision_form": DecisionForm(),
+            "response_form": ResponseForm(),
+        },
+    )
+
+
+DECISIONS = {
+    "approve": lambda comment, moderator, data: services.comment_approve(comment=comment, moderator=moderator),
+    "reject": lambda comment, moderator, data: services.comment_reject(
+        comment=comment, moderator=moderator, reason=data["reason"], note=data["note"]
+    ),
+    "hide": lambda comment, moderator, data: services.comment_hide(
+        comment=comment, moderator=moderator, reason=data["reason"], note=data["note"]
+    ),
+    "restore": lambda comment, moderator, data: services.comment_restore(
+        comment=comment, moderator=moderator, note=data["note"]
+    ),
+}
+
+DONE = {
+    "approve": lambda: _("Comment %(number)s approved and published."),
+    "reject": lambda: _("Comment %(number)s rejected; its author is told why."),
+    "hide": lambda: _("Comment %(number)s hidden from the public."),
+    "restore": lambda: _("Comment %(number)s restored."),
+}
+
+
+def _back(request, default):
+    target = request.POST.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@requires("dialogue.moderate_comment")
+@require_POST
+def decide(request, tracking, action):
+    """Approve, reject, hide or restore one comment, in one transaction (see dialogue.services)."""
+    comment = _comment_for_moderation(tracking)
+    detail_url = reverse("dialogue:moderation-comment", args=[comment.tracking_number])
+    form = DecisionForm(request.POST, action=action)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(detail_url)
+    try:
+        DECISIONS[action](comment, request.user, form.cleaned_data)
+    except services.DialogueError as error:
+        messages.error(request, error.message)
+        return redirect(detail_url)
+    messages.success(request, DONE[action]() % {"number": comment.tracking_number})
+    return redirect(_back(request, reverse("dialogue:moderation-queue")))
+
+
+@requires("dialogue.moderate_comment")
+@require_POST
+def bulk_decide(request):
+    """Approve or reject several comments; each is its own transaction, so one refusal stops nothing else."""
+    form = BulkDecisionForm(request.POST)
+    back = _back(request, reverse("dialogue:moderation-queue"))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    action = form.cleaned_data["bulk_action"]
+    done, refused = 0, []
+    for comment in form.cleaned_data["comments"].order_by("submitted_at"):
+        try:
+            DECISIONS[action](comment, request.user, form.cleaned_data)
+            done += 1
+        except services.DialogueError as error:
+            refused.append(f"{comment.tracking_number}: {error.message}")
+    if done:
+        text = (
+            ngettext("%(count)d comment approved.", "%(count)d comments approved.", done)
+            if action == "approve"
+            else ngettext("%(count)d comment rejected.", "%(count)d comments rejected.", done)
+        )
+        messages.success(request, text % {"count": done})
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)
+
+
+@requires("dialogue.moderate_comment")
+@require_POST
+def resolve_flags(request, tracking):
+    comment = _comment_for_moderation(tracking)
+    uphold = request.POST.get("resolution") == "uphold"
+    try:
+        services.flags_resolve(
+            comment=comment, moderator=request.user, uphold=uphold, note=request.POST.get("note", "")
+        )
+    except services.DialogueError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Reports upheld: the comment stays hidden.")
+            if uphold
+            else _("Reports dismissed: the comment is published again."),
+        )
+    return redirect("dialogue:moderation-comment", tracking=comment.tracking_number)
+
+
+@requires("dialogue.respond_officially")
+@require_http_methods(["POST"])
+def respond(request, tracking):
+    """Post an official response under a published comment, also after the comment period."""
+    comment = _comment_for_moderation(tracking)
+    form = ResponseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.response_post(comment=comment, moderator=request.user, **form.cleaned_data)
+        except services.DialogueError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The official response is published under the comment."))
+            return redirect("dialogue:moderation-comment", tracking=comment.tracking_number)
+    return render(
+        request,
+        "dialogue/moderation/comment.html",
+        {
+            "comment": comment,
+            "flags": comment.flags.all(),
+            "events": comment.events.all(),
+            "responses": comment.responses.all(),
+            "decision_form": DecisionForm(),
+            "response_form": form,
+        },
+        status=400,
+    )
+
+
+def _log_events(request):
+    form = LogFilterForm(request.GET or None)
+    events = ModerationEvent.objects.select_related("comment").order_by("-created_at", "-pk")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("moderator"):
+            events = events.filter(actor=data["moderator"])
+        if data.get("action"):
+            events = events.filter(action=data["action"])
+        if data.get("since"):
+            events = events.filter(created_at__date__gte=data["since"])
+        if data.get("until"):
+            events = events.filter(created_at__date__lte=data["until"])
+    return form, events
+
+
+@requires("dialogue.view_moderationevent")
+@require_GET
+def audit_log(request):
+    """Every event of the conversation, newest first. Nothing here can be changed or deleted."""
+    form, events = _log_events(request)
+    page = Paginator(events, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dialogue/moderation/log.html",
+        {"section": "log", "form": form, "page": page, "query_string": query.urlencode()},
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@requires("dialogue.view_moderationevent")
+@require_GET
+def audit_log_csv(request):
+    """The filtered audit log as CSV, streamed row by row."""
+    _form, events = _log_events(request)
+    writer = csv.writer(_Echo())
+    header = ["time", "comment", "action", "from_status", "to_status", "reason", "note", "actor"]
+
+    def rows():
+        yield writer.writerow(header)
+        for event in events.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    event.created_at.isoformat(),
+                    event.comment.tracking_number,
+                    event.action,
+                    event.from_status,
+                    event.to_status,
+                    event.reason,
+                    event.note,
+                    event.actor_name,
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = datetime.date.today().isoformat()  # noqa: DTZ011 - a file name, not a record
+    response["Content-Disposition"] = f'attachment; filename="moderation-log-{stamp}.csv"'
+    return response
+
+
+def moderation_counts() -> dict:
+    """What waits, for the navigation of moderators."""
+    return {
+        "pending": Comment.objects.pending().count(),
+        "flagged": Comment.objects.filter(flagged=True).count(),
+    }

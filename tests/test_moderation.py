@@ -1,0 +1,428 @@
+"""Moderation: the queue, decisions with published reasons, flags, official responses, audit log, email."""
+
+import datetime
+import threading
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dialogue import services
+from dialogue.models import Comment, Flag, ModerationEvent, OfficialResponse
+
+from .factories import make_comment, make_moderator, make_statement, make_user
+
+pytestmark = pytest.mark.django_db
+Status = Comment.Status
+
+
+@pytest.fixture(autouse=True)
+def _generous_rate_limit(settings):
+    settings.COMMENT_RATE_LIMIT = (100_000, 600)
+
+
+@pytest.fixture
+def statement():
+    return make_statement(title_en="Statement under moderation")
+
+
+@pytest.fixture
+def moderator():
+    return make_moderator(display_name="Moe")
+
+
+@pytest.fixture
+def author():
+    return make_user("author@example.org", display_name="Author", preferred_language="en")
+
+
+@pytest.fixture
+def pending(statement, author):
+    return make_comment(statement, author=author, body="A pending comment about border wait times.")
+
+
+def moderation_urls(comment):
+    number = comment.tracking_number
+    return {
+        "get": ["/en/moderation/", "/en/moderation/?status=flagged", f"/en/moderation/comments/{number}/",
+                "/en/moderation/log/", "/en/moderation/log.csv"],
+        "post": [f"/en/moderation/comments/{number}/approve/", f"/en/moderation/comments/{number}/reject/",
+                 f"/en/moderation/comments/{number}/hide/", f"/en/moderation/comments/{number}/restore/",
+                 f"/en/moderation/comments/{number}/reports/resolve/",
+                 f"/en/moderation/comments/{number}/responses/new/", "/en/moderation/bulk/"],
+    }  # fmt: skip
+
+
+class TestPermissionLadder:
+    def test_anonymous_is_sent_to_sign_in(self, client, pending):
+        urls = moderation_urls(pending)
+        for url in urls["get"]:
+            response = client.get(url)
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+        for url in urls["post"]:
+            response = client.post(url)
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+
+    def test_stakeholder_without_permission_gets_403(self, client, pending):
+        client.force_login(make_user())
+        urls = moderation_urls(pending)
+        for url in urls["get"]:
+            assert client.get(url).status_code == 403, url
+        for url in urls["post"]:
+            assert client.post(url).status_code == 403, url
+        pending.refresh_from_db()
+        assert pending.status == Status.PENDING
+
+    def test_moderator_gets_200(self, client, pending, moderator):
+        client.force_login(moderator)
+        for url in moderation_urls(pending)["get"]:
+            assert client.get(url).status_code == 200, url
+
+    def test_moderator_without_mfa_is_sent_to_set_it_up(self, client, pending):
+        client.force_login(make_user(groups=["Moderators"]))
+        response = client.get("/en/moderation/")
+        assert response.status_code == 302 and "/accounts/2fa/totp/activate" in response["Location"]
+
+
+class TestQueue:
+    def test_pending_oldest_first_with_context_and_history(self, client, statement, moderator):
+        veteran = make_user(display_name="Veteran", country="MX", sector="labour", organisation="CTM")
+        published = make_comment(statement, author=veteran, approve_by=moderator, body="An earlier published one.")
+        refused = make_comment(statement, author=veteran, body="An earlier refused one.")
+        services.comment_reject(comment=refused, moderator=moderator, reason="off_topic")
+        first = make_comment(statement, body="First to arrive in the queue.", language="fr")
+        reply = make_comment(statement, author=veteran, parent=published, body="Second, a reply in context.")
+        client.force_login(moderator)
+        html = client.get("/en/moderation/").text
+        assert html.index(first.tracking_number) < html.index(reply.tracking_number)
+        assert "history: 1 approved, 1 rejected" in html
+        assert "Veteran · Mexico · Labour · CTM" in html
+        assert "In reply to Veteran:" in html and "An earlier published one." in html
+        assert "waiting" in html and "2 comments wait, oldest first." in html
+        assert "2 pending" in html, "the count shows in the navigation"
+
+    def test_filters(self, client, statement, moderator):
+        other = make_statement(title_en="Another statement")
+        make_comment(statement, body="On the first statement, in French.", language="fr")
+        make_comment(other, body="On the other statement, in Spanish.", language="es")
+        client.force_login(moderator)
+        html = client.get(f"/en/moderation/?statement={other.slug}").text
+        assert "in Spanish" in html and "in French" not in html
+        html = client.get("/en/moderation/?language=fr").text
+        assert "in French" in html and "in Spanish" not in html
+        make_comment(statement, author=make_user(country="US"), body="From the United States here.")
+        html = client.get("/en/moderation/?country=US").text
+        assert "From the United States here." in html and "in French" not in html
+
+    @pytest.mark.parametrize("extra", [0, 990])
+    def test_query_count_does_not_grow_with_the_queue(self, client, statement, moderator, extra):
+        from dialogue.management.commands.seed_demo import CommentSeeder
+
+        CommentSeeder(statement, say=lambda message: None).seed(0, 10 + extra)
+        assert Comment.objects.pending().count() == 10 + extra
+        client.force_login(moderator)
+        client.get("/en/moderation/")  # warm the per-process caches (content types, permissions)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/en/moderation/").status_code == 200
+        assert len(queries) == 12, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+
+
+class TestDecisions:
+    def test_approve_publishes_and_emails_the_author(
+        self, client, statement, pending, moderator, django_capture_on_commit_callbacks
+    ):
+        client.force_login(moderator)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/en/moderation/comments/{pending.tracking_number}/approve/")
+        pending.refresh_from_db()
+        assert pending.status == Status.APPROVED and pending.decided_at
+        assert mail.outbox[-1].to == ["author@example.org"]
+        assert "is published" in mail.outbox[-1].subject
+        client.logout()
+        assert "A pending comment about border wait times." in client.get(statement.get_absolute_url()).text
+
+    def test_reject_needs_a_reason_and_tells_the_author(
+        self, client, pending, moderator, django_capture_on_commit_callbacks
+    ):
+        client.force_login(moderator)
+        url = f"/en/moderation/comments/{pending.tracking_number}/reject/"
+        response = client.post(url, {"reason": "", "note": ""}, follow=True)
+        assert "Choose the rule this comment breaks." in response.text
+        pending.refresh_from_db()
+        assert pending.status == Status.PENDING
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, {"reason": "personal_information", "note": "Please remove the phone number."})
+        pending.refresh_from_db()
+        assert (pending.status, pending.decision_reason) == (Status.REJECTED, "personal_information")
+        email = mail.outbox[-1]
+        assert "3. Personal information" in email.body and "Please remove the phone number." in email.body
+        event = ModerationEvent.objects.filter(comment=pending).first()
+        assert (event.action, event.actor, event.from_status, event.to_status) == (
+            "reject",
+            moderator,
+            Status.PENDING,
+            Status.REJECTED,
+        )
+
+    def test_hide_keeps_a_placeholder_and_restore_brings_it_back(self, client, statement, pending, moderator):
+        services.comment_approve(comment=pending, moderator=moderator)
+        client.force_login(moderator)
+        client.post(f"/en/moderation/comments/{pending.tracking_number}/hide/", {"reason": "abusive"})
+        pending.refresh_from_db()
+        assert pending.status == Status.HIDDEN
+        client.post(f"/en/moderation/comments/{pending.tracking_number}/restore/")
+        pending.refresh_from_db()
+        assert pending.status == Status.APPROVED
+
+    @pytest.mark.parametrize(
+        ("setup", "action", "kwargs"),
+        [
+            ("withdrawn", services.comment_approve, {}),
+            ("approved", services.comment_reject, {"reason": "spam"}),
+            ("pending", services.comment_hide, {"reason": "spam"}),
+            ("approved", services.comment_restore, {}),
+            ("rejected", services.comment_restore, {}),
+            ("withdrawn", services.comment_reject, {"reason": "spam"}),
+        ],
+    )
+    def test_forbidden_transitions_change_nothing(self, pending, author, moderator, setup, action, kwargs):
+        if setup == "withdrawn":
+            services.comment_withdraw(comment=pending, author=author)
+        elif setup == "approved":
+            services.comment_approve(comment=pending, moderator=moderator)
+        elif setup == "rejected":
+            services.comment_reject(comment=pending, moderator=moderator, reason="spam")
+        before = (Comment.objects.get(pk=pending.pk).status, ModerationEvent.objects.count())
+        with pytest.raises(services.DialogueError):
+            action(comment=pending, moderator=moderator, **kwargs)
+        assert (Comment.objects.get(pk=pending.pk).status, ModerationEvent.objects.count()) == before
+
+    def test_second_decision_is_told_who_decided(self, client, pending, moderator):
+        services.comment_approve(comment=pending, moderator=make_moderator(display_name="Xavier"))
+        client.force_login(moderator)
+        response = client.post(
+            f"/en/moderation/comments/{pending.tracking_number}/reject/", {"reason": "spam"}, follow=True
+        )
+        assert "This comment was already decided (Published) by Xavier." in response.text
+        pending.refresh_from_db()
+        assert pending.status == Status.APPROVED
+
+    def test_bulk_approve_and_reject(self, client, statement, moderator):
+        comments = [make_comment(statement, body=f"Bulk comment number {n}.") for n in range(4)]
+        client.force_login(moderator)
+        response = client.post(
+            "/en/moderation/bulk/",
+            {"bulk_action": "approve", "comments": [c.pk for c in comments[:2]]},
+            follow=True,
+        )
+        assert "2 comments approved." in response.text
+        response = client.post(
+            "/en/moderation/bulk/",
+            {"bulk_action": "reject", "comments": [c.pk for c in comments], "reason": "duplicate_campaign"},
+            follow=True,
+        )
+        assert "2 comments rejected." in response.text
+        assert "already decided" in response.text  # the two approved ones are reported, not changed
+        statuses = [Comment.objects.get(pk=c.pk).status for c in comments]
+        assert statuses == [Status.APPROVED, Status.APPROVED, Status.REJECTED, Status.REJECTED]
+
+    def test_bulk_reject_without_a_reason_changes_nothing(self, client, statement, moderator):
+        comment = make_comment(statement)
+        client.force_login(moderator)
+        response = client.post("/en/moderation/bulk/", {"bulk_action": "reject", "comments": [comment.pk]}, follow=True)
+        assert "Choose the rule this comment breaks." in response.text
+        assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
+
+    def test_a_failing_email_never_undoes_the_decision(
+        self, client, pending, moderator, settings, django_capture_on_commit_callbacks, caplog
+    ):
+        settings.EMAIL_BACKEND = "tests.email_backends.FailingEmailBackend"
+        client.force_login(moderator)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/en/moderation/comments/{pending.tracking_number}/approve/")
+        assert response.status_code == 302
+        pending.refresh_from_db()
+        assert pending.status == Status.APPROVED
+        assert ModerationEvent.objects.filter(comment=pending, action="approve").exists()
+        assert "email not sent" in caplog.text
+
+    def test_a_failing_email_never_loses_a_submission(
+        self, client, statement, author, settings, django_capture_on_commit_callbacks
+    ):
+        settings.EMAIL_BACKEND = "tests.email_backends.FailingEmailBackend"
+        client.force_login(author)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/en/dialogue/statements/{statement.slug}/comment/",
+                {"about": "", "body": "Saved even when the mail server is down.", "language": "en"},
+            )
+        assert response.status_code == 302
+        assert Comment.objects.filter(body="Saved even when the mail server is down.").exists()
+
+
+class TestFlags:
+    def test_threshold_hides_and_returns_to_the_queue_flagged(self, client, statement, moderator, settings):
+        settings.FLAG_THRESHOLD = 3
+        comment = make_comment(statement, approve_by=moderator, body="A comment some find abusive.")
+        for number in range(2):
+            services.comment_flag(comment=comment, flagger=make_user(), reason="abusive")
+        assert Comment.objects.get(pk=comment.pk).status == Status.APPROVED
+        flagger = make_user()
+        client.force_login(flagger)
+        response = client.post(
+            f"/en/dialogue/comments/{comment.tracking_number}/report/", {"reason": "abusive", "note": "Insults."}
+        )
+        assert response.status_code == 302
+        comment.refresh_from_db()
+        assert comment.status == Status.HIDDEN and comment.flagged
+        client.force_login(moderator)
+        assert comment.tracking_number in client.get("/en/moderation/?status=flagged").text
+        assert comment.tracking_number not in client.get("/en/moderation/").text
+
+    def test_each_stakeholder_flags_once_and_never_their_own(self, statement, moderator, author):
+        comment = make_comment(statement, author=author, approve_by=moderator)
+        flagger = make_user()
+        services.comment_flag(comment=comment, flagger=flagger, reason="spam")
+        with pytest.raises(services.NotAllowed, match="already reported"):
+            services.comment_flag(comment=comment, flagger=flagger, reason="spam")
+        with pytest.raises(services.NotAllowed, match="your own"):
+            services.comment_flag(comment=comment, flagger=author, reason="spam")
+        assert Flag.objects.count() == 1
+
+    @pytest.mark.parametrize(("resolution", "status"), [("dismiss", Status.APPROVED), ("uphold", Status.HIDDEN)])
+    def test_moderator_resolves_flags(self, client, statement, moderator, settings, resolution, status):
+        settings.FLAG_THRESHOLD = 2
+        comment = make_comment(statement, approve_by=moderator)
+        for _ in range(2):
+            services.comment_flag(comment=comment, flagger=make_user(), reason="off_topic")
+        client.force_login(moderator)
+        client.post(f"/en/moderation/comments/{comment.tracking_number}/reports/resolve/", {"resolution": resolution})
+        comment.refresh_from_db()
+        assert (comment.status, comment.flagged) == (status, False)
+        expected = Flag.Resolution.DISMISSED if resolution == "dismiss" else Flag.Resolution.UPHELD
+        assert set(Flag.objects.values_list("resolution", flat=True)) == {expected}
+        assert ModerationEvent.objects.filter(comment=comment, action=f"flags_{expected}").exists()
+
+
+class TestOfficialResponses:
+    def test_response_after_the_period_closes_is_shown_with_a_badge(self, client, statement, moderator):
+        comment = make_comment(statement, approve_by=moderator, body="What is the timetable?")
+        statement.comments_close_at = timezone.now() - datetime.timedelta(days=1)
+        statement.comments_open_at = statement.comments_close_at - datetime.timedelta(days=10)
+        statement.save()
+        client.force_login(moderator)
+        response = client.post(
+            f"/en/moderation/comments/{comment.tracking_number}/responses/new/",
+            {"government": "joint", "body": "The timetable will be published in June.", "language": "en"},
+        )
+        assert response.status_code == 302
+        assert OfficialResponse.objects.get().government == "joint"
+        client.logout()
+        html = client.get(statement.get_absolute_url()).text
+        assert "Official response" in html and "The timetable will be published in June." in html
+        assert "Canada, Mexico and the United States jointly" in html
+
+    def test_only_published_comments_get_a_response(self, pending, moderator):
+        with pytest.raises(services.NotAllowed):
+            services.response_post(comment=pending, moderator=moderator, government="CA", body="x", language="en")
+
+
+class TestAuditLog:
+    def test_events_cannot_be_changed_or_deleted(self, pending):
+        event = ModerationEvent.objects.get(comment=pending)
+        event.note = "rewritten"
+        with pytest.raises(PermissionError):
+            event.save()
+        with pytest.raises(PermissionError):
+            event.delete()
+        assert ModerationEvent.objects.get(pk=event.pk).note == ""
+
+    def test_admin_offers_no_change_or_delete(self, client, pending):
+        from django.contrib.auth.models import Permission
+
+        superuser = make_user(staff=True, mfa=True)
+        superuser.is_superuser = True
+        superuser.save()
+        client.force_login(superuser)
+        event = ModerationEvent.objects.get(comment=pending)
+        response = client.get(f"/admin/dialogue/moderationevent/{event.pk}/change/")
+        assert response.status_code == 200 and 'name="_save"' not in response.text
+        assert client.post(f"/admin/dialogue/moderationevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert ModerationEvent.objects.filter(pk=event.pk).exists()
+        assert not Permission.objects.filter(group__name="Moderators", codename__startswith="delete_").exists()
+
+    def test_filter_and_export(self, client, statement, moderator):
+        other = make_moderator(display_name="Other moderator")
+        first = make_comment(statement, body="Decided by Moe, approved.")
+        second = make_comment(statement, body="Decided by the other moderator.")
+        services.comment_approve(comment=first, moderator=moderator)
+        services.comment_reject(comment=second, moderator=other, reason="spam", note="Advertising.")
+        client.force_login(moderator)
+        html = client.get(f"/en/moderation/log/?moderator={other.pk}").text
+        assert second.tracking_number in html and first.tracking_number not in html
+        html = client.get("/en/moderation/log/?action=approve").text
+        assert first.tracking_number in html and second.tracking_number not in html
+        response = client.get("/en/moderation/log.csv?action=reject")
+        rows = b"".join(response.streaming_content).decode().splitlines()
+        assert rows[0] == "time,comment,action,from_status,to_status,reason,note,actor"
+        assert len(rows) == 2 and second.tracking_number in rows[1] and "Advertising." in rows[1]
+
+
+def test_moderation_digest_emails_moderators_in_their_language(statement, pending, capsys):
+    make_moderator(display_name="Marie", preferred_language="fr")
+    call_command("moderation_digest")
+    assert len(mail.outbox) == 1
+    assert "1 comment awaits moderation" in mail.outbox[0].subject or "1 commentaire" in mail.outbox[0].subject
+    assert "/fr/moderation/" in mail.outbox[0].body
+    assert "Digest sent to 1 moderator(s); 0 failed. 1 pending." in capsys.readouterr().out
+
+
+def test_transparency_report_counts_decisions_without_personal_data(client, statement, moderator):
+    for reason in ("spam", "spam", "abusive"):
+        comment = make_comment(statement, body=f"To be rejected for {reason} {timezone.now().timestamp()}")
+        services.comment_reject(comment=comment, moderator=moderator, reason=reason)
+    make_comment(statement, approve_by=moderator)
+    html = client.get("/en/dialogue/moderation-report/").text
+    assert '<th scope="row">4. Spam or commercial</th><td>2</td>' in html
+    assert '<th scope="row">2. Abusive or hateful</th><td>1</td>' in html
+    assert "Moe" not in html and "@example" not in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)")
+@pytest.mark.django_db(transaction=True)
+def test_two_moderators_deciding_at_once_one_wins_and_the_other_is_told():
+    """Two real database connections: approve and reject the same comment at the same moment."""
+    statement = make_statement()
+    comment = make_comment(statement, body="Contested comment, decided twice at once.")
+    first, second = make_moderator(display_name="First"), make_moderator(display_name="Second")
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def decide(name, action, moderator, **kwargs):
+        try:
+            barrier.wait()
+            action(comment=comment, moderator=moderator, **kwargs)
+            outcomes[name] = "won"
+        except services.AlreadyDecided as error:
+            outcomes[name] = error.message
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=("approve", services.comment_approve, first)),
+        threading.Thread(target=decide, args=("reject", services.comment_reject, second), kwargs={"reason": "spam"}),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()).count("won") == 1
+    loser = next(message for message in outcomes.values() if message != "won")
+    assert "already decided" in loser
+    comment.refresh_from_db()
+    decisions = ModerationEvent.objects.filter(comment=comment).exclude(action="submit")
+    assert decisions.count() == 1
+    assert comment.status == decisions.get().to_status
