@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1
 SERVE_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: help install install-dev run serve bench test lint format migrations migrations-check messages ci clean
+.PHONY: help install install-dev run serve bench test lint format migrations migrations-check messages makemessages ci clean
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:8000 (SQLite)"
@@ -33,24 +33,24 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-run: install
+run: install messages
 	$(DEV_ENV) $(MANAGE) migrate --noinput -v 0
 	$(DEV_ENV) $(MANAGE) seed_demo
 	@echo ""
 	@echo "Serving the portal on http://127.0.0.1:8000/ (SQLite, db.sqlite3). Sign in with an account above."
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
 
-serve: install
+serve: install messages
 	$(SERVE_ENV) $(MANAGE) migrate --noinput -v 0
 	$(SERVE_ENV) $(MANAGE) collectstatic --noinput -v 0
 	$(SERVE_ENV) $(BIN)/gunicorn spp_portal.wsgi --bind 127.0.0.1:8000 --workers 2 --access-logfile -
 
 # Throughput of the main pages against a bare template page, under gunicorn (not a test; see
 # spp_portal/bench.py). SQLite in var/bench/, or DATABASE_URL=postgres://... (created if missing).
-bench: install
+bench: install messages
 	DATABASE_URL="$(DATABASE_URL)" $(BIN)/python -m spp_portal.bench $(BENCH_ARGS)
 
-test: install-dev
+test: install-dev messages
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -66,6 +66,17 @@ migrations: install
 
 migrations-check: install
 	$(DEV_ENV) $(MANAGE) makemigrations --check --dry-run
+
+# The French and Spanish catalogues: .mo files are build output (not committed), compiled from
+# locale/*/LC_MESSAGES/django.po by msgfmt when installed, by polib otherwise; up-to-date ones are skipped.
+messages: install
+	$(DEV_ENV) $(MANAGE) compile_catalogues
+
+# Refresh the catalogues from the code after interface text changed; then translate every new
+# or fuzzy entry in locale/fr and locale/es (tests/test_i18n.py fails until none is left).
+makemessages: install
+	$(DEV_ENV) $(MANAGE) makemessages -l fr -l es --ignore=.venv --ignore=staticfiles --ignore=var \
+		--ignore=test-results --ignore=tests
 
 ci: lint migrations-check test
 
