@@ -9,8 +9,11 @@ It refuses to run with DEBUG off, so demo accounts never reach a production data
 
 import datetime
 import random
+import time
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -23,6 +26,9 @@ from dialogue.services import fingerprint
 from priorities.models import Directive, Priority, Statement
 
 DEMO_PASSWORD = "dialogue-demo-2008"  # noqa: S105 - development-only accounts, refused with DEBUG off
+# Officials must use two-factor authentication; the demo officials share this authenticator
+# secret (base32) so a developer can sign in: `manage.py seed_demo --totp` prints the current code.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPSPPDEMO2"  # noqa: S105 - development only
 DEMO_ACCOUNTS = [
     # email, display name, role group, country, sector, organisation, language
     ("stakeholder@example.com", "Dana Stakeholder", None, "CA", "industry", "Canadian Manufacturers Forum", "en"),
@@ -54,10 +60,18 @@ class Command(BaseCommand):
         parser.add_argument("--pending", type=int, default=0, help="Extra comments awaiting moderation on --on.")
         parser.add_argument("--on", default=SEED_STATEMENT, metavar="SLUG", help="Statement for --comments/--pending.")
         parser.add_argument("--dry-run", action="store_true", help="Show what would be created, change nothing.")
+        parser.add_argument(
+            "--totp", action="store_true", help="Only print the demo officials' current two-factor code."
+        )
 
-    def handle(self, *args, statements, comments, pending, on, dry_run, verbosity, **options):
+    def handle(self, *args, statements, comments, pending, on, dry_run, verbosity, totp, **options):
         if not settings.DEBUG:
             raise CommandError("seed_demo creates demo accounts and data; it only runs with DJANGO_DEBUG=1.")
+        if totp:
+            from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+            self.stdout.write(format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time()) // 30)))
+            return
         if min(statements, comments, pending) < 0:
             raise CommandError("--statements, --comments and --pending must be zero or more.")
         self.verbosity = verbosity
@@ -103,6 +117,8 @@ class Command(BaseCommand):
                 group_obj = Group.objects.filter(name=group).first()
                 if group_obj:
                     user.groups.add(group_obj)
+                if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                    TOTP.activate(user, DEMO_TOTP_SECRET)
                 if group == "Publishers" and not user.is_staff:
                     user.is_staff = True  # the Django admin admits staff only; rights still come from the group
                     user.save(update_fields=["is_staff"])
@@ -170,6 +186,11 @@ class Command(BaseCommand):
         for email, _name, group, *_rest in DEMO_ACCOUNTS:
             role = {"Moderators": "moderator", "Publishers": "publisher (also /admin/)"}.get(group, "stakeholder")
             self.stdout.write(f"  {role:<26} {email}")
+        self.stdout.write(
+            "Officials then enter a two-factor code: add the secret "
+            f"{DEMO_TOTP_SECRET} to an authenticator app, or run\n"
+            "  DJANGO_DEBUG=1 .venv/bin/python manage.py seed_demo --totp"
+        )
 
 
 PARTICIPANTS = 60
