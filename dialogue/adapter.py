@@ -2,6 +2,8 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.translation import gettext
 
 from .models import Stakeholder
 
@@ -18,6 +20,12 @@ def ensure_stakeholder(user) -> Stakeholder:
     return stakeholder
 
 
+def user_display(user) -> str:
+    """How allauth names a user in its messages: their public display name, never the username."""
+    stakeholder = getattr(user, "stakeholder", None)
+    return stakeholder.display_name if stakeholder else user.email
+
+
 def preferred_language(user) -> str:
     stakeholder = getattr(user, "stakeholder", None) if user is not None and user.pk else None
     return stakeholder.preferred_language if stakeholder else (translation.get_language() or "en")
@@ -32,6 +40,10 @@ class AccountAdapter(DefaultAccountAdapter):
         # The verification link is built before send_mail: build it in the stakeholder's language too.
         with translation.override(preferred_language(emailconfirmation.email_address.user)):
             super().send_confirmation_mail(request, emailconfirmation, signup)
+
+    def format_email_subject(self, subject):
+        # The portal's name in the recipient's language (send_mail below runs in it), not a fixed prefix.
+        return f"[{gettext('North American Dialogue Portal')}] {force_str(subject)}"
 
     def send_mail(self, template_prefix, email, context):
         # Links in the email carry the recipient's language prefix, and the text is in that language.

@@ -3,7 +3,9 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
+from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -17,8 +19,16 @@ class SignupForm(forms.ModelForm):
 
     accept_terms = forms.BooleanField(
         label=_("I have read and accept the terms of participation and the privacy notice."),
+        help_text=format_lazy(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse_lazy("terms"),
+            _("Terms of participation"),
+            reverse_lazy("privacy"),
+            _("Privacy notice"),
+        ),
         error_messages={"required": _("You must accept the terms of participation to take part.")},
     )
+    field_order = ["email", "password1", "password2", *PROFILE_FIELDS, "accept_terms"]
 
     class Meta:
         model = Stakeholder

@@ -125,6 +125,24 @@ def test_a_burst_of_wrong_passwords_is_rate_limited(client):
     assert not client.get("/en/").context["user"].is_authenticated
 
 
+def test_password_reset_requests_are_rate_limited(client):
+    make_user("forgetful@example.org")
+    for _ in range(5):
+        response = client.post("/en/accounts/password/reset/", {"email": "forgetful@example.org"})
+        assert response.status_code == 302
+    sent = len(mail.outbox)
+    response = client.post("/en/accounts/password/reset/", {"email": "forgetful@example.org"})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text
+    assert len(mail.outbox) == sent
+
+
+def test_signed_in_message_uses_the_display_name(client):
+    make_user("named@example.org", display_name="Named Person")
+    response = client.post("/en/accounts/login/", {"login": "named@example.org", "password": PASSWORD}, follow=True)
+    assert "Successfully signed in as Named Person." in response.text
+
+
 class TestOfficialsNeedMFA:
     def test_moderator_without_mfa_is_sent_to_set_it_up(self, client):
         client.force_login(make_user(groups=["Moderators"]))
