@@ -1,5 +1,6 @@
 """Pages that compose both apps (home, health) and the project-wide plumbing pages."""
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -36,20 +37,21 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+# Personal and official pages crawlers have no business in; the public dialogue pages
+# (moderation policy and report, verification) stay open.
+PRIVATE_PATHS = [
+    "accounts/",
+    "moderation/",
+    "dialogue/statements/",
+    "dialogue/comments/",
+    "dialogue/receipt/",
+    "dialogue/mine/",
+]
+
+
 @require_GET
 def robots_txt(request):
-    lines = [
-        "User-agent: *",
-        "Disallow: /admin/",
-        "Disallow: /en/accounts/",
-        "Disallow: /fr/accounts/",
-        "Disallow: /es/accounts/",
-        "Disallow: /en/moderation/",
-        "Disallow: /fr/moderation/",
-        "Disallow: /es/moderation/",
-        "Disallow: /en/dialogue/",
-        "Disallow: /fr/dialogue/",
-        "Disallow: /es/dialogue/",
-        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
-    ]
+    lines = ["User-agent: *", "Disallow: /admin/"]
+    lines += [f"Disallow: /{code}/{path}" for path in PRIVATE_PATHS for code, _name in settings.LANGUAGES]
+    lines.append(f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
