@@ -236,7 +236,7 @@ class BulkDecisionForm(DecisionForm):
     ACTIONS = [("approve", _("Approve the selected comments")), ("reject", _("Reject the selected comments"))]
 
     bulk_action = forms.ChoiceField(label=_("With the selected comments"), choices=ACTIONS)
-    comments = forms.ModelMultipleChoiceField(queryset=None, required=True)
+    comments = forms.ModelMultipleChoiceField(label=_("Comments"), queryset=None, required=True)
     field_order = ["bulk_action", "reason", "note"]
 
     def __init__(self, *args, **kwargs):

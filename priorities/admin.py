@@ -1,14 +1,27 @@
 """Publishing in the Django admin: statements with their directives, translations side by side."""
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from spp_portal.cache import invalidate_public_pages
 
-from .models import CommentPeriodExtension, Directive, Priority, ProgressNote, Statement
+from .languages import language_in_sentence
+from .models import (
+    CommentPeriodExtension,
+    Directive,
+    Priority,
+    ProgressNote,
+    PublicationWithoutLanguage,
+    Statement,
+)
 
 
 class InvalidatesPublicPages:
@@ -72,15 +85,80 @@ class DirectiveAdmin(InvalidatesPublicPages, TranslationAdmin):
         return False
 
 
+class StatementAdminForm(forms.ModelForm):
+    """
+    Translation parity: a statement becoming published with no official title and body in one of
+    the three languages needs the publisher's explicit "publish without" for that language.
+    """
+
+    publish_without_en = forms.BooleanField(required=False)
+    publish_without_fr = forms.BooleanField(required=False)
+    publish_without_es = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Labels in the publisher's language, so built per request rather than at import.
+        for code, _name in settings.LANGUAGES:
+            field = self.fields.get(f"publish_without_{code}")
+            if field is not None:
+                field.label = gettext("Publish without an official %(language)s version") % {
+                    "language": language_in_sentence(code)
+                }
+                field.help_text = gettext(
+                    "Needed only when this language has no title or body. Your confirmation is recorded."
+                )
+        self.confirmed_missing: list[str] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") != Statement.Status.PUBLISHED or self.initial.get("status") == cleaned["status"]:
+            return cleaned
+        texts = {
+            f"{field}_{code}": cleaned.get(f"{field}_{code}")
+            for field in ("title", "body")
+            for code, _n in settings.LANGUAGES
+        }
+        missing = Statement(**texts).missing_languages()
+        for code in missing:
+            if not cleaned.get(f"publish_without_{code}"):
+                self.add_error(
+                    f"publish_without_{code}",
+                    forms.ValidationError(
+                        gettext(
+                            "There is no official %(language)s title and body. Add them, or confirm "
+                            "publishing without them."
+                        )
+                        % {"language": language_in_sentence(code)},
+                        code="translation_missing",
+                    ),
+                )
+        self.confirmed_missing = missing
+        return cleaned
+
+
+class PublicationWithoutLanguageInline(admin.TabularInline):
+    """The recorded "publish without" confirmations: read-only, they are the record."""
+
+    model = PublicationWithoutLanguage
+    extra = 0
+    fields = ["language", "confirmed_by", "confirmed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Statement)
 class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
+    form = StatementAdminForm
     list_display = ["title", "status", "published_at", "release_date", "comments_open_at", "comments_close_at"]
     list_filter = ["status", "priorities", "release_date", "original_language"]
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "release_date"
     prepopulated_fields = {"slug": ["title_en"]}
     filter_horizontal = ["priorities"]
-    inlines = [DirectiveInline]
+    inlines = [DirectiveInline, PublicationWithoutLanguageInline]
     actions = ["publish", "withdraw"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
@@ -89,7 +167,18 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
             _("Release"),
             {"fields": ["release_date", "release_note", "location", "issuing_office", "press_contact", "reviewed_on"]},
         ),
-        (_("Publication"), {"fields": ["status", "published_at", "created_at", "updated_at"]}),
+        (
+            _("Publication"),
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    ("publish_without_en", "publish_without_fr", "publish_without_es"),
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
         (_("Comment period"), {"fields": ["comments_open_at", "comments_close_at"]}),
     ]
 
@@ -101,22 +190,64 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
             CommentPeriodExtension.objects.create(
                 statement=obj, previous_close=previous, new_close=obj.comments_close_at, extended_by=request.user
             )
+        PublicationWithoutLanguage.objects.bulk_create(
+            PublicationWithoutLanguage(statement=obj, language=code, confirmed_by=request.user)
+            for code in getattr(form, "confirmed_missing", [])
+        )
 
     @admin.action(description=_("Publish the selected statements now (or at their scheduled time)"))
     def publish(self, request, queryset):
+        """Publish; a statement missing a language first goes through the "publish without" confirmation."""
+        statements = list(queryset.exclude(status=Statement.Status.PUBLISHED))
+        missing = {statement.pk: statement.missing_languages() for statement in statements}
+        if any(missing.values()) and "confirm_parity" not in request.POST:
+            return TemplateResponse(
+                request,
+                "admin/priorities/statement/publish_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": gettext("Publish statements without every language?"),
+                    "opts": self.model._meta,
+                    "rows": [
+                        (statement, [(code, language_in_sentence(code)) for code in missing[statement.pk]])
+                        for statement in statements
+                    ],
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        confirmed = set(request.POST.getlist("publish_without"))
         now = timezone.now()
-        count = 0
-        for statement in queryset.exclude(status=Statement.Status.PUBLISHED):
-            statement.status = Statement.Status.PUBLISHED
-            statement.published_at = statement.published_at or now
-            statement.save(update_fields=["status", "published_at", "updated_at"])
-            count += 1
+        count = skipped = 0
+        with transaction.atomic():
+            for statement in statements:
+                if any(f"{statement.pk}:{code}" not in confirmed for code in missing[statement.pk]):
+                    skipped += 1
+                    continue
+                statement.status = Statement.Status.PUBLISHED
+                statement.published_at = statement.published_at or now
+                statement.save(update_fields=["status", "published_at", "updated_at"])
+                PublicationWithoutLanguage.objects.bulk_create(
+                    PublicationWithoutLanguage(statement=statement, language=code, confirmed_by=request.user)
+                    for code in missing[statement.pk]
+                )
+                count += 1
         invalidate_public_pages()
         self.message_user(
             request,
             ngettext("%(count)d statement published.", "%(count)d statements published.", count) % {"count": count},
             messages.SUCCESS,
         )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d statement not published: a missing language was not confirmed.",
+                    "%(count)d statements not published: a missing language was not confirmed.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Withdraw the selected statements"))
     def withdraw(self, request, queryset):

@@ -157,6 +157,11 @@ class Statement(models.Model):
             if getattr(self, f"title_{code}", None) and getattr(self, f"body_{code}", None)
         ]
 
+    def missing_languages(self) -> list[str]:
+        """Languages with no official text: publishing then needs a recorded "publish without" confirmation."""
+        official = self.official_languages()
+        return [code for code, _name in settings.LANGUAGES if code not in official]
+
     def content_language(self, language: str) -> str:
         """The language to show the text in: the reader's if official, otherwise the original."""
         official = self.official_languages()
@@ -241,3 +246,30 @@ class ProgressNote(models.Model):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d}: {self.note[:80]}"
+
+
+class PublicationWithoutLanguage(models.Model):
+    """
+    A publisher confirmed publishing a statement with no official text in one language.
+
+    Publishing checks translation parity; a missing language needs this explicit, recorded
+    confirmation (who, when), kept as its own row like a comment-period extension rather than
+    as fields on Statement, so a later publication's confirmation never overwrites an earlier one.
+    """
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="published_without", verbose_name=_("statement")
+    )
+    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("confirmed by")
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["confirmed_at", "pk"]
+        verbose_name = _("publication without a language")
+        verbose_name_plural = _("publications without a language")
+
+    def __str__(self):
+        return f"{self.statement}: {self.get_language_display()}"

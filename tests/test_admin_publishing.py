@@ -18,7 +18,11 @@ def test_publishers_group_holds_exactly_the_publishing_permissions():
 
 
 def test_publish_action_publishes_a_draft(client):
-    draft = make_statement(status=Statement.Status.DRAFT, title_en="Draft to publish")
+    draft = make_statement(
+        status=Statement.Status.DRAFT,
+        title_en="Draft to publish",
+        **{f"{field}_{code}": f"{field} ({code})" for field in ("title", "body") for code in ("fr", "es")},
+    )
     client.force_login(make_publisher())
     response = client.post(
         "/admin/priorities/statement/",

@@ -6,7 +6,16 @@ from django import template
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from ..languages import language_in_sentence as _language_in_sentence
+
 register = template.Library()
+
+
+@register.filter
+def language_in_sentence(code):
+    """ "fr" -> "French" in English, "français" in French: a language's name inside a sentence."""
+    return _language_in_sentence(code)
+
 
 CAPITAL_NAMES = {
     "Ottawa": lambda: _("Ottawa"),
