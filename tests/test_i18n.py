@@ -6,12 +6,14 @@ import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import polib
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.utils import translation
 
 from dialogue import services
@@ -479,6 +481,24 @@ def test_dates_follow_the_readers_language(client):
     assert "28 février 2008" in client.get(f"/fr/statements/{statement.slug}/").text
     assert "28 de febrero de 2008" in client.get(f"/es/statements/{statement.slug}/").text
     assert "Feb. 28, 2008" in client.get(f"/en/statements/{statement.slug}/").text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "12,345 comments awaiting moderation."),
+        ("fr", "12\u00a0345 commentaires en attente de modération."),
+        ("es", "12\u00a0345 comentarios en espera de moderación."),
+    ],
+)
+def test_counts_are_grouped_the_readers_way(language, expected):
+    thread = SimpleNamespace(threads=[], order="oldest", language="", page=None)
+    with translation.override(language):
+        html = render_to_string(
+            "dialogue/includes/comment_thread.html",
+            {"awaiting": 12345, "thread": thread, "languages": settings.LANGUAGES},
+        )
+    assert expected in html
 
 
 def test_comment_period_close_is_shown_in_the_three_capitals_in_each_language(client):
