@@ -3,13 +3,15 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from . import views
 
 # The admin's own login would bypass allauth's rate limits and MFA: send it through allauth.
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "North American Dialogue Portal"
+admin.site.site_header = _("North American Dialogue Portal")
+admin.site.site_title = _("North American Dialogue Portal")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
