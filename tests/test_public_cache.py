@@ -129,8 +129,12 @@ def test_publishing_in_the_admin_shows_the_statement_at_once(client, django_capt
     assert "Freshly published statement" not in client.get("/en/statements/").text
     assert "Freshly published statement" not in client.get("/en/").text
     publisher = _publisher_client()
+    # English only: the publisher confirms publishing without French and Spanish (translation parity).
+    confirmed = {"confirm_parity": "1", "publish_without": [f"{draft.pk}:fr", f"{draft.pk}:es"]}
     with django_capture_on_commit_callbacks(execute=True):
-        publisher.post("/admin/priorities/statement/", {"action": "publish", "_selected_action": [draft.pk]})
+        publisher.post(
+            "/admin/priorities/statement/", {"action": "publish", "_selected_action": [draft.pk], **confirmed}
+        )
     assert "Freshly published statement" in client.get("/en/statements/").text
     assert "Freshly published statement" in client.get("/en/").text
     assert client.get(draft.get_absolute_url()).status_code == 200
