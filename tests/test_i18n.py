@@ -473,6 +473,30 @@ class TestPublicationParity:
         assert "Esta declaración se publicó en inglés; no existe una versión oficial en español." in html
 
 
+# --- Comments keep their language --------------------------------------------------------------
+
+
+def test_readers_filter_a_thread_by_language_and_each_comment_says_its_language(client):
+    statement = trilingual()
+    moderator = make_moderator()
+    make_comment(statement, language="fr", approve_by=moderator, body="Un avis en français, publié.")
+    make_comment(statement, language="es", approve_by=moderator, body="Una opinión en español, publicada.")
+    html = client.get(f"/en/statements/{statement.slug}/").text
+    assert '<div class="comment-body" lang="fr">' in html and '<div class="comment-body" lang="es">' in html
+    assert "français</span>" in html and "español</span>" in html
+    html = client.get(f"/en/statements/{statement.slug}/?lang=es").text
+    assert "Una opinión en español" in html and "Un avis en français" not in html
+
+
+def test_moderators_filter_the_queue_by_language(client):
+    statement = trilingual()
+    make_comment(statement, language="fr", body="En attente, en français.")
+    make_comment(statement, language="es", body="En espera, en español.")
+    client.force_login(make_moderator())
+    html = client.get("/fr/moderation/?language=es").text
+    assert "En espera, en español." in html and "En attente, en français." not in html
+
+
 # --- Formats ------------------------------------------------------------------------------------
 
 
