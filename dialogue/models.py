@@ -54,6 +54,12 @@ class CommentQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=Comment.Status.PENDING)
 
+    def on_published_statements(self):
+        """Comments on statements the public may read: a withdrawn statement takes its conversation with it."""
+        from priorities.models import Statement
+
+        return self.filter(statement__in=Statement.objects.published())
+
     def public(self):
         """What a thread shows to everyone: approved comments, and hidden ones as placeholders."""
         return self.filter(status__in=[Comment.Status.APPROVED, Comment.Status.HIDDEN])

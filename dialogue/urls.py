@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import moderation, views
+from . import feeds, moderation, open_data, participation, views
 
 app_name = "dialogue"
 
@@ -31,6 +31,16 @@ urlpatterns = [
     ],
     path("moderation/comments/<str:tracking>/reports/resolve/", moderation.resolve_flags, name="moderation-flags"),
     path("moderation/comments/<str:tracking>/responses/new/", moderation.respond, name="moderation-respond"),
+    # Discovery: feeds, open data, participation (issue 7).
+    path("statements/<slug:slug>/comments/feed/", feeds.StatementCommentsFeed(), name="statement-comments-feed"),
+    path("priorities/<slug:slug>/feed/", feeds.PriorityActivityFeed(), name="priority-activity-feed"),
+    path("open-data/", open_data.open_data, name="open-data"),
+    path("open-data/comments.schema.json", open_data.schema, name="open-data-schema"),
+    path("open-data/statements/<slug:slug>/comments.csv", open_data.comments_csv, name="open-data-csv"),
+    path("open-data/statements/<slug:slug>/comments.json", open_data.comments_json, name="open-data-json"),
+    path("participation/", participation.dashboard, name="participation"),
+    path("participation/statements/<slug:slug>/", participation.statement_dashboard, name="participation-statement"),
+    path("participation/priorities/<slug:slug>/", participation.priority_dashboard, name="participation-priority"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/my-data/", views.my_data, name="my-data"),
     path("accounts/my-data/export/", views.my_data_export, name="my-data-export"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "priorities"
 
@@ -8,5 +8,7 @@ urlpatterns = [
     path("priorities/", views.priority_list, name="priority-list"),
     path("priorities/<slug:slug>/", views.priority_detail, name="priority-detail"),
     path("statements/", views.statement_list, name="statement-list"),
+    # Before the statement pages, so "feed" is never taken for a statement's slug.
+    path("statements/feed/", feeds.StatementsFeed(), name="statement-feed"),
     path("statements/<slug:slug>/", views.statement_detail, name="statement-detail"),
 ]

@@ -1,0 +1,191 @@
+"""
+Open data: a statement's approved comments and their official responses, as CSV and JSON.
+
+What is exported is what the statement page already shows beside each comment (display
+name, country, sector, organisation, date, language, tracking number, fingerprint, text,
+official responses) and nothing else: no email, no account, nothing about pending, rejected,
+hidden or withdrawn comments. The JSON follows dialogue/schemas/comments.schema.json.
+
+Both downloads stream: the comments are read with `.iterator(chunk_size=CHUNK)` (a server-side
+cursor on PostgreSQL), their official responses fetched with one query per chunk, and the
+output written row by row, so a statement with 100,000 comments is exported without holding
+them in memory (`python -m spp_portal.export_memory` measures it).
+"""
+
+import csv
+import json
+from pathlib import Path
+
+from django.db.models import F, Prefetch
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from priorities.models import Statement
+from spp_portal.cache import cache_public_page
+
+from .models import Comment, OfficialResponse
+
+CHUNK = 2000
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "comments.schema.json"
+LICENCE_NAME = gettext_lazy("Open Data Licence of the North American Dialogue Portal")
+CSV_FIELDS = [
+    "tracking_number",
+    "fingerprint",
+    "date",
+    "language",
+    "author",
+    "country",
+    "sector",
+    "organisation",
+    "priority",
+    "directive",
+    "parent",
+    "body",
+    "response",
+    "response_government",
+    "response_date",
+]
+
+
+def comments_for_export(statement: Statement):
+    """The approved comments on a statement, oldest first, with only the public fields, in chunks."""
+    return (
+        Comment.objects.approved()
+        .filter(statement=statement)
+        .only("pk", "tracking_number", "fingerprint", "submitted_at", "language", "body", "directive_id", "author_id")
+        .annotate(
+            author_name=F("author__stakeholder__display_name"),
+            country=F("author__stakeholder__country"),
+            sector=F("author__stakeholder__sector"),
+            organisation=F("author__stakeholder__organisation"),
+            priority_slug=F("priority__slug"),
+            parent_tracking=F("parent__tracking_number"),
+        )
+        .prefetch_related(
+            Prefetch(
+                "responses",
+                queryset=OfficialResponse.objects.only(
+                    "pk", "comment_id", "government", "language", "body", "created_at"
+                ).order_by("created_at", "pk"),
+            )
+        )
+        .order_by("submitted_at", "pk")
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def comment_record(comment: Comment) -> dict:
+    anonymised = comment.author_id is None
+    return {
+        "tracking_number": comment.tracking_number,
+        "fingerprint": comment.fingerprint,
+        "date": comment.submitted_at.isoformat(),
+        "language": comment.language,
+        "author": str(_("Former participant")) if anonymised else comment.author_name,
+        "country": None if anonymised else comment.country,
+        "sector": None if anonymised else comment.sector,
+        "organisation": None if anonymised else (comment.organisation or None),
+        "priority": comment.priority_slug,
+        "directive": comment.directive_id,
+        "parent": comment.parent_tracking,
+        "body": comment.body,
+        "responses": [
+            {
+                "government": response.government,
+                "language": response.language,
+                "date": response.created_at.isoformat(),
+                "body": response.body,
+            }
+            for response in comment.responses.all()
+        ],
+    }
+
+
+def _header(request, statement: Statement) -> dict:
+    return {
+        "statement": {
+            "slug": statement.slug,
+            "title": statement.title,
+            "url": request.build_absolute_uri(statement.get_absolute_url()),
+            "release_date": statement.release_date.isoformat(),
+        },
+        "licence": {
+            "name": str(LICENCE_NAME),
+            "url": request.build_absolute_uri(reverse("dialogue:open-data") + "#licence"),
+            "attribution": _("Contains information published on the North American Dialogue Portal."),
+        },
+        "generated_at": timezone.now().isoformat(),
+    }
+
+
+def _json_lines(request, statement: Statement):
+    header = json.dumps(_header(request, statement), ensure_ascii=False)
+    # The header object without its closing brace, then the comments array written one by one.
+    yield header[:-1] + ', "comments": ['
+    separator = "\n"
+    for comment in comments_for_export(statement):
+        yield separator + json.dumps(comment_record(comment), ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]}\n"
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for csv.writer in a generator."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_rows(statement: Statement):
+    writer = csv.writer(_Echo())
+    # A byte-order mark, so that spreadsheet programs read the accents as UTF-8.
+    yield "\ufeff" + writer.writerow(CSV_FIELDS)
+    for comment in comments_for_export(statement):
+        record = comment_record(comment)
+        responses = record.pop("responses")
+        record["response"] = "\n\n".join(response["body"] for response in responses)
+        record["response_government"] = "; ".join(response["government"] for response in responses)
+        record["response_date"] = "; ".join(response["date"] for response in responses)
+        yield writer.writerow(["" if record[field] is None else record[field] for field in CSV_FIELDS])
+
+
+def _download(statement: Statement, content, content_type: str, extension: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{statement.slug}-comments.{extension}"'
+    return response
+
+
+@require_GET
+def comments_csv(request, slug):
+    """A published statement's approved comments and official responses, one comment per row (streamed)."""
+    statement = get_object_or_404(Statement.objects.published(), slug=slug)
+    return _download(statement, _csv_rows(statement), "text/csv; charset=utf-8", "csv")
+
+
+@require_GET
+def comments_json(request, slug):
+    """The same as JSON, following comments.schema.json (streamed)."""
+    statement = get_object_or_404(Statement.objects.published(), slug=slug)
+    return _download(statement, _json_lines(request, statement), "application/json; charset=utf-8", "json")
+
+
+@require_GET
+def schema(request):
+    """The JSON Schema of the JSON download, as committed in the repository."""
+    return FileResponse(SCHEMA_PATH.open("rb"), content_type="application/schema+json")
+
+
+@cache_public_page
+def open_data(request):
+    """What can be downloaded, under which licence, with its schema."""
+    statements = Statement.objects.published().order_by("-release_date", "-published_at")
+    return render(
+        request,
+        "dialogue/open_data.html",
+        {"statements": statements, "schema_url": reverse("dialogue:open-data-schema")},
+    )

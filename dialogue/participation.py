@@ -1,0 +1,162 @@
+"""
+The participation dashboard: who takes part, in which language, when, and how often they are answered.
+
+Public figures only: approved comments on published statements, counted by the database
+(one aggregate query per table, whatever the number of comments), for the whole portal, one
+statement or one priority. Shown as plain tables, each with a bar chart drawn server-side in
+SVG (width/height attributes, no inline styles, no script), so it reads without JavaScript.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
+
+from priorities.models import Priority, Statement
+from spp_portal.cache import cache_public_page
+
+from .models import Comment, OfficialResponse, Stakeholder
+
+CHART_WIDTH = 300  # the SVG width, in user units, of the longest bar
+
+
+@dataclass
+class Row:
+    key: object
+    label: str
+    count: int
+    share: float  # of the table's total, 0..1
+    scale: float = 0.0  # of the table's largest row, 0..1: the bar's length
+
+    @property
+    def percent(self) -> str:
+        return f"{self.share * 100:.1f}"
+
+    @property
+    def bar_width(self) -> int:
+        return max(1, round(self.scale * CHART_WIDTH)) if self.count else 0
+
+
+@dataclass
+class Table:
+    title: str
+    key_heading: str
+    rows: list[Row]
+
+
+@dataclass
+class Participation:
+    total: int
+    responded: int
+    tables: list[Table]
+
+    @property
+    def responded_share(self) -> str:
+        return f"{(self.responded / self.total * 100) if self.total else 0:.1f}"
+
+
+def _table(title, key_heading, counts, labels, total, order=None):
+    rows = [
+        Row(key=key, label=labels(key), count=count, share=(count / total if total else 0)) for key, count in counts
+    ]
+    if order is None:
+        rows.sort(key=lambda row: (-row.count, str(row.label)))
+    # Bars are scaled to the largest row, so the chart uses its width; the table gives the shares.
+    largest = max((row.count for row in rows), default=0)
+    for row in rows:
+        row.scale = row.count / largest if largest else 0
+    return Table(title=title, key_heading=key_heading, rows=rows)
+
+
+def participation(comments) -> Participation:
+    """Figures for a queryset of approved, public comments: five queries."""
+    totals = comments.aggregate(
+        total=Count("pk"),
+        responded=Count("pk", filter=Q(Exists(OfficialResponse.objects.filter(comment=OuterRef("pk"))))),
+    )
+    total = totals["total"]
+    countries = dict(Stakeholder.Country.choices)
+    sectors = dict(Stakeholder.Sector.choices)
+    languages = dict(Comment._meta.get_field("language").choices)
+    not_known = _("Not known (account deleted)")
+
+    def grouped(field):
+        return list(comments.order_by().values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
+
+    by_month = list(
+        comments.order_by()
+        .annotate(month=TruncMonth("submitted_at"))
+        .values_list("month")
+        .annotate(n=Count("pk"))
+        .values_list("month", "n")
+        .order_by("month")
+    )
+    return Participation(
+        total=total,
+        responded=totals["responded"],
+        tables=[
+            _table(
+                _("By country"),
+                _("Country"),
+                grouped("author__stakeholder__country"),
+                lambda key: countries.get(key, not_known),
+                total,
+            ),
+            _table(
+                _("By sector"),
+                _("Sector"),
+                grouped("author__stakeholder__sector"),
+                lambda key: sectors.get(key, not_known),
+                total,
+            ),
+            _table(_("By language"), _("Language"), grouped("language"), lambda key: languages.get(key, key), total),
+            _table(
+                _("By month"),
+                _("Month"),
+                by_month,
+                lambda key: key.strftime("%Y-%m"),
+                total,
+                order="chronological",
+            ),
+        ],
+    )
+
+
+def public_comments():
+    return Comment.objects.approved().on_published_statements()
+
+
+@cache_public_page
+def dashboard(request):
+    """Participation across the portal, with links to each statement's and priority's figures."""
+    return render(
+        request,
+        "dialogue/participation.html",
+        {
+            "figures": participation(public_comments()),
+            "statements": Statement.objects.published().order_by("-release_date", "-published_at"),
+            "priorities": Priority.objects.all(),
+        },
+    )
+
+
+@cache_public_page
+def statement_dashboard(request, slug):
+    statement = get_object_or_404(Statement.objects.published(), slug=slug)
+    return render(
+        request,
+        "dialogue/participation.html",
+        {"figures": participation(public_comments().filter(statement=statement)), "statement": statement},
+    )
+
+
+@cache_public_page
+def priority_dashboard(request, slug):
+    priority = get_object_or_404(Priority, slug=slug)
+    return render(
+        request,
+        "dialogue/participation.html",
+        {"figures": participation(public_comments().filter(priority=priority)), "priority": priority},
+    )
