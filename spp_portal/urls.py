@@ -2,11 +2,13 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from . import views
+from . import search, views
+from .sitemaps import SITEMAPS
 
 # The admin's own login would bypass allauth's rate limits and MFA: send it through allauth.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -17,10 +19,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("search/", search.search_view, name="search"),
     path("", include("priorities.urls")),
     path("", include("dialogue.urls")),
     path("accounts/", include("allauth.urls")),

@@ -1,0 +1,416 @@
+"""
+Search across published statements, their directives and approved comments.
+
+It composes both apps, so it lives in the project package. Two engines, one page:
+
+- PostgreSQL: full-text search with each language's text-search configuration (english,
+  french, spanish), so "frontières" finds "frontière" and "fronteras" finds "frontera".
+  Statements and directives are searched through their _en/_fr/_es fields, each with its own
+  configuration; a comment through its body with the configuration of its `language`. Results
+  are ranked (ts_rank) and shown with highlighted snippets (ts_headline). The vectors below
+  are exactly the expressions of the GIN indexes created by priorities/migrations/0007 and
+  dialogue/migrations/0004 (per-language partial indexes on comments), so the planner can
+  use them; tests/test_discovery.py checks it with EXPLAIN.
+- SQLite (the embedded default): every word must appear (icontains) in one of the fields;
+  newest first; a snippet around the first word found, with the words marked.
+
+One page of results costs a fixed number of queries: a count and a page over the UNION of
+the three kinds (kind, id, rank, date), then one query per kind on the page to fetch the
+objects (with their headlines on PostgreSQL).
+"""
+
+import re
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Case, F, FloatField, Q, TextField, Value, When
+from django.db.models.functions import Concat, Greatest
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from dialogue.models import Comment, Stakeholder
+from priorities.forms import statement_years
+from priorities.models import Directive, Priority, Statement
+
+LANGUAGE_CONFIGS = {"en": "english", "fr": "french", "es": "spanish"}
+MAX_QUERY_LENGTH = 200
+RESULTS_PER_PAGE = 20
+MAX_TERMS = 12
+SNIPPET_CHARS = 220
+# Private-use characters mark the matches in a headline: the text around them is escaped,
+# then they become <mark> tags, so nothing a comment or statement contains reaches the page as HTML.
+MARK_START, MARK_STOP = "\ue000", "\ue001"
+
+
+# --- The indexed expressions ---------------------------------------------------
+
+
+def statement_vector(language: str) -> SearchVector:
+    return SearchVector(
+        f"title_{language}", f"summary_{language}", f"body_{language}", config=LANGUAGE_CONFIGS[language]
+    )
+
+
+def directive_vector(language: str) -> SearchVector:
+    return SearchVector(f"text_{language}", config=LANGUAGE_CONFIGS[language])
+
+
+def comment_vector(language: str) -> SearchVector:
+    """Indexed only where Comment.language is `language` (a partial index per language)."""
+    return SearchVector("body", config=LANGUAGE_CONFIGS[language])
+
+
+# --- The form ------------------------------------------------------------------
+
+
+class SearchForm(forms.Form):
+    """The words and the filters. Invalid filter values are ignored rather than shown as errors."""
+
+    q = forms.CharField(
+        label=_("Search for"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "maxlength": MAX_QUERY_LENGTH}),
+    )
+    priority = forms.ModelChoiceField(
+        label=_("Priority"),
+        queryset=Priority.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("Any priority"),
+    )
+    year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False, empty_value=None)
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    country = forms.ChoiceField(
+        label=_("Country"),
+        required=False,
+        choices=[("", _("Any country")), *Stakeholder.Country.choices],
+        help_text=_("Of the comment's author; statements and directives have none."),
+    )
+    sector = forms.ChoiceField(
+        label=_("Sector"),
+        required=False,
+        choices=[("", _("Any sector")), *Stakeholder.Sector.choices],
+        help_text=_("Of the comment's author; statements and directives have none."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = statement_years()
+        self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
+
+
+def query_problem(text: str | None) -> str | None:
+    """Why this query cannot be searched, in words a visitor understands; None if it can."""
+    if text is None:
+        return _("Your search contains characters that cannot be searched. Please type words.")
+    if not text:
+        return _("Type one or more words to search statements, directives and comments.")
+    if len(text) > MAX_QUERY_LENGTH:
+        return _("Your search is longer than %(limit)d characters. Please shorten it.") % {"limit": MAX_QUERY_LENGTH}
+    if not terms_of(text):
+        return _("Your search has no letters or numbers in it. Please type one or more words.")
+    return None
+
+
+def terms_of(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text)[:MAX_TERMS]
+
+
+# --- Searching -----------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    priority: Priority | None = None
+    year: int | None = None
+    language: str = ""
+    country: str = ""
+    sector: str = ""
+
+    @property
+    def languages(self) -> list[str]:
+        return [self.language] if self.language else list(LANGUAGE_CONFIGS)
+
+    @property
+    def comments_only(self) -> bool:
+        return bool(self.country or self.sector)
+
+
+@dataclass
+class Result:
+    kind: str  # "statement", "directive" or "comment"
+    object: Statement | Directive | Comment
+    snippet: SafeString
+    language: str
+
+
+def uses_full_text() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def search(text: str, filters: Filters, *, page_number=None):
+    """One page of results for `text`: a Page whose object_list is a list of Result."""
+    full_text = uses_full_text()
+    queries = {
+        lang: SearchQuery(text, config=LANGUAGE_CONFIGS[lang], search_type="websearch") for lang in LANGUAGE_CONFIGS
+    }
+    terms = terms_of(text)
+    builders = [_statements, _directives, _comments]
+    parts = [build(filters, queries if full_text else None, terms) for build in builders]
+    combined = parts[0].union(*parts[1:]).order_by("-rank", "-date", "kind", "item")
+    page = Paginator(combined, RESULTS_PER_PAGE).get_page(page_number)
+    page.object_list = _hydrate(list(page.object_list), filters, queries if full_text else None, terms)
+    return page
+
+
+def _columns(queryset, kind: str, rank, date):
+    """The four columns the UNION is made of, in the same order for every kind."""
+    queryset = queryset.order_by().annotate(kind=Value(kind), item=F("pk"), rank=rank, date=date)
+    if hasattr(queryset, "rewrite"):
+        # modeltranslation's values_list() reorders annotations; the UNION needs Django's own.
+        queryset = queryset.rewrite(False)
+    return queryset.values_list("kind", "item", "rank", "date")
+
+
+def _any_language(filters: Filters, queries, vector):
+    """The condition "matches in one of the searched languages", and the best rank among them."""
+    condition = Q()
+    ranks = []
+    for lang in filters.languages:
+        condition |= Q(**{f"v_{lang}": queries[lang]})
+        ranks.append(SearchRank(vector(lang), queries[lang]))
+    rank = ranks[0] if len(ranks) == 1 else Greatest(*ranks)
+    return condition, rank
+
+
+def _icontains_all(fields: list[str], terms: list[str]) -> Q:
+    condition = Q()
+    for term in terms:
+        any_field = Q()
+        for field in fields:
+            any_field |= Q(**{f"{field}__icontains": term})
+        condition &= any_field
+    return condition
+
+
+def _statements(filters: Filters, queries, terms):
+    statements = Statement.objects.published()
+    if filters.comments_only:
+        statements = statements.none()
+    if filters.priority:
+        statements = statements.filter(priorities=filters.priority)
+    if filters.year:
+        statements = statements.filter(release_date__year=filters.year)
+    if queries is None:
+        fields = [f"{name}_{lang}" for lang in filters.languages for name in ("title", "summary", "body")]
+        statements = statements.filter(_icontains_all(fields, terms))
+        rank = Value(0.0, output_field=FloatField())
+    else:
+        statements = statements.alias(**{f"v_{lang}": statement_vector(lang) for lang in filters.languages})
+        condition, rank = _any_language(filters, queries, statement_vector)
+        statements = statements.filter(condition)
+    return _columns(statements, "statement", rank, F("published_at"))
+
+
+def _directives(filters: Filters, queries, terms):
+    directives = Directive.objects.published()
+    if filters.comments_only:
+        directives = directives.none()
+    if filters.priority:
+        directives = directives.filter(priority=filters.priority)
+    if filters.year:
+        directives = directives.filter(statement__release_date__year=filters.year)
+    if queries is None:
+        directives = directives.filter(_icontains_all([f"text_{lang}" for lang in filters.languages], terms))
+        rank = Value(0.0, output_field=FloatField())
+    else:
+        directives = directives.alias(**{f"v_{lang}": directive_vector(lang) for lang in filters.languages})
+        condition, rank = _any_language(filters, queries, directive_vector)
+        directives = directives.filter(condition)
+    return _columns(directives, "directive", rank, F("statement__published_at"))
+
+
+def _comments(filters: Filters, queries, terms):
+    comments = Comment.objects.approved().on_published_statements()
+    if filters.priority:
+        comments = comments.filter(priority=filters.priority)
+    if filters.year:
+        # The year of the statement, as for statements and directives (the archive's years).
+        comments = comments.filter(statement__release_date__year=filters.year)
+    if filters.language:
+        comments = comments.filter(language=filters.language)
+    if filters.country:
+        comments = comments.filter(author__stakeholder__country=filters.country)
+    if filters.sector:
+        comments = comments.filter(author__stakeholder__sector=filters.sector)
+    if queries is None:
+        comments = comments.filter(_icontains_all(["body"], terms))
+        rank = Value(0.0, output_field=FloatField())
+    else:
+        # Each branch names its language, so each can use that language's partial index.
+        comments = comments.alias(**{f"v_{lang}": comment_vector(lang) for lang in filters.languages})
+        condition = Q()
+        whens = []
+        for lang in filters.languages:
+            condition |= Q(language=lang) & Q(**{f"v_{lang}": queries[lang]})
+            whens.append(When(language=lang, then=SearchRank(comment_vector(lang), queries[lang])))
+        comments = comments.filter(condition)
+        rank = Case(*whens, default=Value(0.0), output_field=FloatField())
+    return _columns(comments, "comment", rank, F("submitted_at"))
+
+
+# --- Turning a page of (kind, id) into results with snippets ---------------------
+
+
+def _headline(expression, lang: str, queries):
+    return SearchHeadline(
+        expression,
+        queries[lang],
+        config=LANGUAGE_CONFIGS[lang],
+        start_sel=MARK_START,
+        stop_sel=MARK_STOP,
+        max_words=35,
+        min_words=15,
+        max_fragments=2,
+        fragment_delimiter=" … ",
+    )
+
+
+def _hydrate(rows, filters: Filters, queries, terms) -> list[Result]:
+    wanted = {"statement": [], "directive": [], "comment": []}
+    for kind, pk, _rank, _date in rows:
+        wanted[kind].append(pk)
+    reader = get_language() or settings.LANGUAGE_CODE
+    order = [reader, *[lang for lang in filters.languages if lang != reader]]
+    order = [lang for lang in order if lang in filters.languages] or filters.languages
+    found = {}
+    if wanted["statement"]:
+        statements = Statement.objects.filter(pk__in=wanted["statement"])
+        if queries is not None:
+            statements = statements.annotate(
+                **{
+                    f"headline_{lang}": _headline(
+                        Concat(
+                            f"title_{lang}",
+                            Value(" — "),
+                            f"summary_{lang}",
+                            Value(" "),
+                            f"body_{lang}",
+                            output_field=TextField(),
+                        ),
+                        lang,
+                        queries,
+                    )
+                    for lang in filters.languages
+                }
+            )
+        for statement in statements:
+            texts = {
+                lang: " ".join(
+                    filter(None, [getattr(statement, f"summary_{lang}"), getattr(statement, f"body_{lang}")])
+                )
+                for lang in filters.languages
+            }
+            found["statement", statement.pk] = Result("statement", statement, *_snippet(statement, texts, order, terms))
+    if wanted["directive"]:
+        directives = Directive.objects.filter(pk__in=wanted["directive"]).select_related("statement", "priority")
+        if queries is not None:
+            directives = directives.annotate(
+                **{f"headline_{lang}": _headline(F(f"text_{lang}"), lang, queries) for lang in filters.languages}
+            )
+        for directive in directives:
+            texts = {lang: getattr(directive, f"text_{lang}") or "" for lang in filters.languages}
+            found["directive", directive.pk] = Result("directive", directive, *_snippet(directive, texts, order, terms))
+    if wanted["comment"]:
+        comments = Comment.objects.filter(pk__in=wanted["comment"]).with_public_author().select_related("statement")
+        if queries is not None:
+            comments = comments.annotate(
+                headline=Case(
+                    *[When(language=lang, then=_headline(F("body"), lang, queries)) for lang in filters.languages],
+                    default=F("body"),
+                    output_field=TextField(),
+                )
+            )
+        for comment in comments:
+            snippet = _marked(comment.headline if queries is not None else _window(comment.body, terms))
+            found["comment", comment.pk] = Result("comment", comment, snippet, comment.language)
+    return [found[kind, pk] for kind, pk, _rank, _date in rows if (kind, pk) in found]
+
+
+def _snippet(obj, texts: dict[str, str], order: list[str], terms) -> tuple[SafeString, str]:
+    """The snippet in the first language that matched, trying the reader's language first."""
+    headlines = {lang: getattr(obj, f"headline_{lang}", None) for lang in order}
+    if any(headline is not None for headline in headlines.values()):
+        for lang in order:
+            if headlines[lang] and MARK_START in headlines[lang]:
+                return _marked(headlines[lang]), lang
+        return _marked(headlines[order[0]] or ""), order[0]
+    for lang in order:
+        window = _window(texts.get(lang, ""), terms)
+        if MARK_START in window:
+            return _marked(window), lang
+    return _marked(_window(texts.get(order[0], ""), terms)), order[0]
+
+
+def _window(text: str, terms: list[str]) -> str:
+    """About SNIPPET_CHARS characters around the first term found, with every term marked."""
+    if not text:
+        return ""
+    pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE) if terms else None
+    match = pattern.search(text) if pattern else None
+    start = max(0, match.start() - SNIPPET_CHARS // 3) if match else 0
+    window = text[start : start + SNIPPET_CHARS]
+    if pattern:
+        window = pattern.sub(lambda m: f"{MARK_START}{m.group(0)}{MARK_STOP}", window)
+    return ("…" if start else "") + window + ("…" if start + SNIPPET_CHARS < len(text) else "")
+
+
+def _marked(text: str) -> SafeString:
+    html = escape(text).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+    return mark_safe(html)  # noqa: S308 - escaped first; only our own <mark> tags are added
+
+
+# --- The page ------------------------------------------------------------------
+
+
+def search_view(request):
+    """Search page: the form, a clear message for a query that cannot be searched, or a page of results."""
+    form = SearchForm(request.GET)
+    form.is_valid()  # filters that do not validate are ignored
+    data = form.cleaned_data
+    text = data.get("q")
+    if text is not None:
+        text = text.strip()
+    asked = "q" in request.GET
+    problem = query_problem(text) if asked else None
+    page = None
+    if asked and problem is None:
+        filters = Filters(
+            priority=data.get("priority"),
+            year=data.get("year"),
+            language=data.get("language") or "",
+            country=data.get("country") or "",
+            sector=data.get("sector") or "",
+        )
+        page = search(text, filters, page_number=request.GET.get("page"))
+    query_string = request.GET.copy()
+    query_string.pop("page", None)
+    return render(
+        request,
+        "search.html",
+        {
+            "form": form,
+            "query": text or "",
+            "problem": problem,
+            "page": page,
+            "query_string": query_string.urlencode(),
+            "full_text": uses_full_text(),
+        },
+    )

@@ -1,0 +1,474 @@
+"""People find, follow and reuse what the ministers committed to and what stakeholders said (issue 7)."""
+
+import csv
+import datetime
+import io
+import json
+import re
+from collections import Counter
+
+import feedparser
+import jsonschema
+import pytest
+from django.db import connection
+
+from dialogue import services
+from dialogue.models import Comment, Stakeholder
+from dialogue.open_data import SCHEMA_PATH
+from priorities.models import Directive, Priority, ProgressNote, Statement
+from spp_portal import search as portal_search
+
+from .factories import make_comment, make_moderator, make_statement, make_user
+
+pytestmark = pytest.mark.django_db
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="full-text search with language configurations needs PostgreSQL (CI runs the suite on it too)",
+)
+on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the icontains fallback is SQLite's engine")
+
+FRENCH = "La sécurité à la frontière entre nos deux pays retarde les camions de nos membres."
+SPANISH = "Las fronteras seguras requieren inspecciones compartidas entre los tres países."
+
+
+@pytest.fixture(autouse=True)
+def _generous_rate_limit(settings):
+    settings.COMMENT_RATE_LIMIT = (1000, 600)
+
+
+@pytest.fixture
+def moderator():
+    return make_moderator(display_name="Moe")
+
+
+@pytest.fixture
+def statement():
+    return make_statement(
+        title_en="Joint statement on border modernisation",
+        title_fr="Déclaration commune sur la modernisation des frontières",
+        title_es="Declaración conjunta sobre la modernización de las fronteras",
+        body_en="Ministers agreed to modernise the shared border crossings.",
+        body_fr="Les ministres ont convenu de moderniser les postes frontaliers communs.",
+        body_es="Los ministros acordaron modernizar los cruces fronterizos compartidos.",
+    )
+
+
+def results(response):
+    """(kind, object) of each result on a search page."""
+    return [(result.kind, result.object) for result in response.context["page"].object_list]
+
+
+def comments_found(response):
+    return [obj.tracking_number for kind, obj in results(response) if kind == "comment"]
+
+
+class TestSearch:
+    def test_finds_an_approved_comment_and_never_a_pending_one(self, client, statement, moderator):
+        approved = make_comment(statement, body="Customs brokers need longer hours at Lacolle.", approve_by=moderator)
+        pending = make_comment(statement, body="Customs brokers in Laredo want the same.")
+        response = client.get("/en/search/", {"q": "customs brokers"})
+        assert response.status_code == 200
+        found = comments_found(response)
+        assert approved.tracking_number in found
+        assert pending.tracking_number not in found
+        assert "Laredo" not in response.text
+        assert "<mark>" in response.text
+
+    def test_finds_statements_and_directives_in_each_language(self, client, statement):
+        response = client.get("/fr/search/", {"q": "moderniser"})
+        assert ("statement", statement) in results(response)
+        directive = statement.directives.first()
+        directive.text_es = "Armonizar las normas de etiquetado de alimentos."
+        directive.save()
+        response = client.get("/es/search/", {"q": "etiquetado"})
+        assert ("directive", directive) in results(response)
+
+    def test_filters_by_country_sector_language_priority_and_year(self, client, statement, moderator):
+        canadian = make_user(country="CA", sector="business")
+        mexican = make_user(country="MX", sector="academia")
+        priority = Priority.objects.get(slug="smart-and-secure-borders")
+        by_canadian = make_comment(
+            statement, author=canadian, body="Trusted trader lanes help.", approve_by=moderator, priority=priority
+        )
+        by_mexican = make_comment(
+            statement, author=mexican, body="Trusted trader lanes, por favor.", approve_by=moderator, language="es"
+        )
+        query = {"q": "trusted trader"}
+        assert set(comments_found(client.get("/en/search/", query))) == {
+            by_canadian.tracking_number,
+            by_mexican.tracking_number,
+        }
+        assert comments_found(client.get("/en/search/", {**query, "country": "MX"})) == [by_mexican.tracking_number]
+        assert comments_found(client.get("/en/search/", {**query, "sector": "business"})) == [
+            by_canadian.tracking_number
+        ]
+        assert comments_found(client.get("/en/search/", {**query, "language": "en"})) == [by_canadian.tracking_number]
+        assert comments_found(client.get("/en/search/", {**query, "priority": priority.slug})) == [
+            by_canadian.tracking_number
+        ]
+        make_statement(release_date=datetime.date(2007, 8, 21))
+        assert len(comments_found(client.get("/en/search/", {**query, "year": statement.release_date.year}))) == 2
+        assert comments_found(client.get("/en/search/", {**query, "year": 2007})) == []
+        # Country and sector describe comment authors: statements and directives are left out.
+        response = client.get("/en/search/", {"q": "border", "country": "CA"})
+        assert all(kind == "comment" for kind, _obj in results(response))
+
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [
+            ("", "Type one or more words"),
+            ("   ", "Type one or more words"),
+            ("x" * 201, "longer than 200 characters"),
+            ("!!!", "no letters or numbers"),
+            ("¿¡…—«»", "no letters or numbers"),
+            ("\x00border", "cannot be searched"),
+        ],
+    )
+    def test_queries_that_cannot_be_searched_get_a_clear_message(self, client, query, message):
+        response = client.get("/en/search/", {"q": query})
+        assert response.status_code == 200
+        assert message in response.text
+        assert response.context["page"] is None
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "'; DROP TABLE dialogue_comment; --",
+            '" OR 1=1 --',
+            "<script>alert('x')</script>",
+            "border & ! | ( ) : * <-> \\",
+            '"unbalanced quote',
+            "-border -",
+            "x" * 200,
+            "the a of",
+        ],
+    )
+    def test_hostile_queries_never_error(self, client, statement, moderator, query):
+        make_comment(statement, body="<script>alert('x')</script> border crossing", approve_by=moderator)
+        response = client.get("/en/search/", {"q": query, "page": "999", "year": "nope", "priority": "<b>"})
+        assert response.status_code == 200
+        assert "<script>alert" not in response.text
+
+    def test_search_box_in_the_header_on_every_page(self, client):
+        response = client.get("/fr/")
+        assert 'action="/fr/search/"' in response.text and 'name="q"' in response.text
+
+    def test_query_count_is_fixed_however_many_results(
+        self, client, statement, moderator, django_assert_num_queries, django_assert_max_num_queries
+    ):
+        for number in range(5):
+            make_comment(statement, body=f"Border crossing comment {number}", approve_by=moderator)
+        for _ in range(3):
+            other = make_statement(title_en="Another border statement")
+            other.directives.update(text_en="Report on border crossings")
+        # filter choices (years, priorities), count, page of (kind, id), then statements, directives, comments
+        with django_assert_num_queries(7):
+            response = client.get("/en/search/", {"q": "border"})
+        assert {kind for kind, _obj in results(response)} == {"statement", "directive", "comment"}
+        for number in range(25):
+            make_comment(statement, body=f"More on the border {number}", approve_by=moderator)
+        with django_assert_max_num_queries(7):
+            response = client.get("/en/search/", {"q": "border", "page": "2"})
+        assert response.context["page"].paginator.count > 40
+
+
+@on_postgresql
+class TestFullTextSearch:
+    def test_french_comment_found_by_french_words_with_accents_and_stemming(self, client, statement, moderator):
+        comment = make_comment(statement, body=FRENCH, language="fr", approve_by=moderator)
+        for words in ["sécurité", "frontières", "Frontière", "retarder les camions"]:
+            response = client.get("/fr/search/", {"q": words})
+            assert comment.tracking_number in comments_found(response), words
+        response = client.get("/fr/search/", {"q": "frontières"})
+        assert "<mark>frontière</mark>" in response.text
+
+    def test_spanish_comment_found_by_spanish_words_with_accents_and_stemming(self, client, statement, moderator):
+        comment = make_comment(statement, body=SPANISH, language="es", approve_by=moderator)
+        for words in ["frontera", "país", "inspección compartida"]:
+            response = client.get("/es/search/", {"q": words})
+            assert comment.tracking_number in comments_found(response), words
+        assert "<mark>fronteras</mark>" in client.get("/es/search/", {"q": "frontera"}).text
+
+    def test_results_are_ranked(self, client, statement, moderator):
+        once = make_comment(statement, body="Une remarque sur la frontière.", language="fr", approve_by=moderator)
+        often = make_comment(
+            statement,
+            body="Frontière, frontières : la frontière doit rester ouverte à la frontière.",
+            language="fr",
+            approve_by=moderator,
+        )
+        found = comments_found(client.get("/fr/search/", {"q": "frontière", "language": "fr"}))
+        assert found.index(often.tracking_number) < found.index(once.tracking_number)
+
+    def test_searched_expressions_are_the_indexed_ones(self):
+        """Each language's vector, as the search writes it, is answered from its GIN index (EXPLAIN)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        for lang, config in portal_search.LANGUAGE_CONFIGS.items():
+            query = portal_search.SearchQuery("frontière", config=config, search_type="websearch")
+            plans = {
+                "statement": Statement.objects.alias(v=portal_search.statement_vector(lang)).filter(v=query),
+                "directive": Directive.objects.alias(v=portal_search.directive_vector(lang)).filter(v=query),
+                "comment": Comment.objects.filter(language=lang)
+                .alias(v=portal_search.comment_vector(lang))
+                .filter(v=query),
+            }
+            for kind, queryset in plans.items():
+                plan = queryset.order_by().explain()
+                assert f"{kind}_search_{lang}" in plan, plan
+
+
+@on_sqlite
+class TestSQLiteFallback:
+    def test_every_word_must_appear_and_matches_are_marked(self, client, statement, moderator):
+        both = make_comment(statement, body="Wait times at the Ambassador Bridge are long.", approve_by=moderator)
+        one = make_comment(statement, body="Wait times elsewhere are fine.", approve_by=moderator)
+        response = client.get("/en/search/", {"q": "ambassador wait"})
+        assert comments_found(response) == [both.tracking_number]
+        assert one.tracking_number not in response.text
+        assert "<mark>Ambassador</mark>" in response.text and "<mark>Wait</mark>" in response.text
+
+    def test_french_words_found_as_typed(self, client, statement, moderator):
+        comment = make_comment(statement, body=FRENCH, language="fr", approve_by=moderator)
+        assert comments_found(client.get("/fr/search/", {"q": "sécurité"})) == [comment.tracking_number]
+
+
+class TestFeeds:
+    def test_statements_feed_is_atom_in_each_language(self, client, statement):
+        for lang, title in [("en", statement.title_en), ("fr", statement.title_fr), ("es", statement.title_es)]:
+            response = client.get(f"/{lang}/statements/feed/")
+            assert response.status_code == 200
+            assert response["Content-Type"].startswith("application/atom+xml")
+            feed = feedparser.parse(response.content)
+            assert not feed.bozo, feed.get("bozo_exception")
+            assert feed.version == "atom10"
+            assert feed.feed.language == lang
+            assert title in [entry.title for entry in feed.entries]
+            assert any(entry.link.endswith(f"/{lang}/statements/{statement.slug}/") for entry in feed.entries)
+
+    def test_comment_feed_lists_approved_comments_only(self, client, statement, moderator):
+        approved = make_comment(statement, body="An approved thought.", approve_by=moderator)
+        pending = make_comment(statement, body="A pending thought.")
+        feed = feedparser.parse(client.get(f"/fr/statements/{statement.slug}/comments/feed/").content)
+        assert not feed.bozo and feed.version == "atom10"
+        assert [entry.link.rsplit("#", 1)[1] for entry in feed.entries] == [f"comment-{approved.tracking_number}"]
+        assert pending.tracking_number not in str(feed)
+
+    def test_comment_feed_of_an_unpublished_statement_is_404(self, client):
+        draft = make_statement(status="draft")
+        assert client.get(f"/en/statements/{draft.slug}/comments/feed/").status_code == 404
+
+    def test_priority_activity_feed(self, client, statement, moderator):
+        priority = Priority.objects.get(slug="smart-and-secure-borders")
+        on_priority = make_comment(statement, body="About borders.", priority=priority, approve_by=moderator)
+        elsewhere = make_comment(statement, body="About something else.", approve_by=moderator)
+        feed = feedparser.parse(client.get(f"/es/priorities/{priority.slug}/feed/").content)
+        assert not feed.bozo and feed.version == "atom10"
+        links = [entry.link for entry in feed.entries]
+        assert any(link.endswith(f"/es/statements/{statement.slug}/") for link in links)
+        assert any(link.endswith(f"#comment-{on_priority.tracking_number}") for link in links)
+        assert not any(elsewhere.tracking_number in link for link in links)
+
+    def test_pages_link_to_their_feeds(self, client, statement):
+        def alternates(path):
+            html = client.get(path).text
+            return re.findall(r'<link rel="alternate" type="application/atom\+xml"[^>]*href="([^"]+)"', html)
+
+        assert "/en/statements/feed/" in alternates("/en/")
+        assert "/fr/statements/feed/" in alternates("/fr/statements/")
+        assert f"/en/statements/{statement.slug}/comments/feed/" in alternates(f"/en/statements/{statement.slug}/")
+        assert "/es/priorities/competitiveness/feed/" in alternates("/es/priorities/competitiveness/")
+
+
+class TestSitemap:
+    def test_every_public_page_in_three_languages_with_hreflang_alternates(self, client, statement):
+        draft = make_statement(status="draft")
+        response = client.get("/sitemap.xml")
+        assert response.status_code == 200
+        xml = response.text
+        for lang in ("en", "fr", "es"):
+            for path in [
+                "/",
+                "/priorities/",
+                "/statements/",
+                f"/statements/{statement.slug}/",
+                "/priorities/competitiveness/",
+                "/search/",
+                "/open-data/",
+                "/participation/",
+                f"/participation/statements/{statement.slug}/",
+            ]:
+                assert f"<loc>http://testserver/{lang}{path}</loc>" in xml, (lang, path)
+            assert f'hreflang="{lang}" href="http://testserver/{lang}/statements/{statement.slug}/"' in xml
+        assert 'hreflang="x-default"' in xml
+        assert draft.slug not in xml
+        assert "/accounts/" not in xml and "/moderation/" not in xml
+
+    def test_robots_points_at_the_sitemap(self, client):
+        assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").text
+
+
+@pytest.fixture
+def conversation(statement, moderator):
+    """Approved comments (one reply, one answered, one by a deleted account), a pending and a rejected one."""
+    author = make_user(display_name="Dana", country="CA", sector="industry", organisation="Forum", email="d@x.org")
+    first = make_comment(
+        statement,
+        author=author,
+        body="Première remarque, « citée », avec virgule.",
+        language="fr",
+        approve_by=moderator,
+    )
+    reply = make_comment(statement, body="A reply =SUM(A1)", parent=first, approve_by=moderator)
+    gone = make_user(display_name="Soon Gone", country="MX")
+    anonymised = make_comment(
+        statement, author=gone, body="Comentario de alguien que se fue.", language="es", approve_by=moderator
+    )
+    services.account_delete(user=gone)
+    services.response_post(comment=first, moderator=moderator, government="CA", body="Merci.", language="fr")
+    pending = make_comment(statement, body="Still pending.")
+    rejected = make_comment(statement, body="Rejected one.")
+    services.comment_reject(comment=rejected, moderator=moderator, reason="off_topic")
+    return {"approved": [first, reply, anonymised], "pending": pending, "rejected": rejected}
+
+
+def streamed(response) -> str:
+    assert response.streaming
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+class TestOpenData:
+    def test_json_export_validates_against_the_committed_schema(self, client, statement, conversation):
+        response = client.get(f"/en/open-data/statements/{statement.slug}/comments.json")
+        assert response["Content-Type"].startswith("application/json")
+        data = json.loads(streamed(response))
+        schema = json.loads(SCHEMA_PATH.read_text())
+        jsonschema.Draft202012Validator.check_schema(schema)
+        jsonschema.validate(data, schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        records = {record["tracking_number"]: record for record in data["comments"]}
+        first, reply, anonymised = conversation["approved"]
+        assert list(records) == [c.tracking_number for c in conversation["approved"]]
+        assert records[first.tracking_number]["responses"][0]["body"] == "Merci."
+        assert records[first.tracking_number]["organisation"] == "Forum"
+        assert records[reply.tracking_number]["parent"] == first.tracking_number
+        assert records[anonymised.tracking_number]["author"] == "Former participant"
+        assert records[anonymised.tracking_number]["country"] is None
+
+    def test_csv_has_the_header_every_approved_comment_and_no_other(self, client, statement, conversation):
+        text = streamed(client.get(f"/fr/open-data/statements/{statement.slug}/comments.csv"))
+        rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+        assert text.startswith("\ufefftracking_number,fingerprint,date,language,author,country,sector,organisation,")
+        assert [row["tracking_number"] for row in rows] == [c.tracking_number for c in conversation["approved"]]
+        assert rows[0]["body"] == "Première remarque, « citée », avec virgule."
+        assert rows[0]["response"] == "Merci." and rows[0]["response_government"] == "CA"
+        assert rows[2]["author"] == "Ancien participant" or rows[2]["author"] == "Former participant"
+        for other in (conversation["pending"], conversation["rejected"]):
+            assert other.tracking_number not in text and other.body not in text
+
+    def test_no_personal_data_beyond_the_page(self, client, statement, conversation):
+        text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json"))
+        assert "d@x.org" not in text and "@example.org" not in text and "Soon Gone" not in text
+
+    def test_export_streams_in_a_fixed_number_of_queries(self, client, statement, moderator, django_assert_num_queries):
+        for _ in range(12):
+            make_comment(statement, approve_by=moderator)
+        # the statement, then per chunk: the comments and their official responses
+        with django_assert_num_queries(3):
+            streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json"))
+
+    def test_unpublished_statement_has_no_export(self, client):
+        draft = make_statement(status="draft")
+        assert client.get(f"/en/open-data/statements/{draft.slug}/comments.csv").status_code == 404
+
+    def test_open_data_page_links_schema_licence_and_downloads(self, client, statement):
+        response = client.get("/es/open-data/")
+        assert response.status_code == 200
+        assert f"/es/open-data/statements/{statement.slug}/comments.csv" in response.text
+        assert 'id="licence"' in response.text and "/es/open-data/comments.schema.json" in response.text
+        schema = client.get("/es/open-data/comments.schema.json")
+        assert schema["Content-Type"] == "application/schema+json"
+        assert json.loads(b"".join(schema.streaming_content))["$defs"]["comment"]
+
+
+class TestParticipation:
+    def test_figures_equal_counts_computed_independently(self, client, statement, moderator):
+        people = [
+            make_user(country="CA", sector="business"),
+            make_user(country="MX", sector="academia"),
+            make_user(country="US", sector="business"),
+        ]
+        made = []
+        for number, (author, language) in enumerate(
+            [(people[0], "en"), (people[0], "fr"), (people[1], "es"), (people[2], "en"), (people[1], "es")]
+        ):
+            made.append(
+                make_comment(
+                    statement, author=author, language=language, body=f"Comment {number}", approve_by=moderator
+                )
+            )
+        make_comment(statement, author=people[2], body="Pending, not counted.")
+        other = make_statement()
+        make_comment(other, author=people[0], body="On another statement.", approve_by=moderator)
+        services.response_post(comment=made[0], moderator=moderator, government="joint", body="Thanks", language="en")
+
+        response = client.get(f"/en/participation/statements/{statement.slug}/")
+        assert response.status_code == 200
+        figures = response.context["figures"]
+        authors = {c.pk: c.author.stakeholder for c in made}
+        expected = {
+            "By country": Counter(Stakeholder.Country(authors[c.pk].country).label for c in made),
+            "By sector": Counter(Stakeholder.Sector(authors[c.pk].sector).label for c in made),
+            "By language": Counter({"en": "English", "fr": "French", "es": "Spanish"}[c.language] for c in made),
+        }
+        tables = {str(table.title): {str(row.label): row.count for row in table.rows} for table in figures.tables}
+        for title, counts in expected.items():
+            assert tables[title] == dict(counts), title
+        assert sum(tables["By month"].values()) == len(made)
+        assert figures.total == 5 and figures.responded == 1
+        assert 'id="total-comments">5<' in response.text
+        assert "1 (20.0%)" in response.text
+        assert "<svg" in response.text and "style=" not in response.text
+
+        overall = client.get("/fr/participation/").context["figures"]
+        assert overall.total == 6
+
+    def test_priority_dashboard_counts_comments_about_the_priority(self, client, statement, moderator):
+        priority = Priority.objects.get(slug="competitiveness")
+        make_comment(statement, body="On competitiveness", priority=priority, approve_by=moderator)
+        make_comment(statement, body="General", approve_by=moderator)
+        figures = client.get(f"/es/participation/priorities/{priority.slug}/").context["figures"]
+        assert figures.total == 1
+
+    def test_dashboard_query_count_is_fixed(self, client, statement, moderator, django_assert_num_queries):
+        for _ in range(10):
+            make_comment(statement, author=make_user(country="US"), approve_by=moderator)
+        # page cache generation, the statement, then totals and the four tables
+        with django_assert_num_queries(1 + 1 + 5):
+            client.get(f"/en/participation/statements/{statement.slug}/")
+
+
+class TestDirectiveProgress:
+    def test_priority_page_shows_progress_and_dated_notes_across_statements(self, client, statement):
+        priority = Priority.objects.get(slug="competitiveness")
+        older = make_statement(release_date=datetime.date(2007, 8, 21))
+        for number, item in enumerate([statement, older]):
+            directive = Directive.objects.get(statement=item, priority=priority)
+            directive.progress = Directive.Progress.UNDER_WAY if number else Directive.Progress.ACHIEVED
+            directive.save()
+            ProgressNote.objects.create(
+                directive=directive,
+                date=datetime.date(2008, 3 + number, 1),
+                note_en=f"Working group met ({number}).",
+                note_fr=f"Le groupe de travail s'est réuni ({number}).",
+            )
+        page = client.get("/fr/priorities/competitiveness/").text
+        assert "Le groupe de travail s&#x27;est réuni (0)." in page
+        assert "Le groupe de travail s&#x27;est réuni (1)." in page
+        assert page.index(statement.title_fr) < page.index(older.title)
+
+    def test_publishers_may_add_progress_notes(self):
+        from django.contrib.auth.models import Group
+
+        codenames = set(Group.objects.get(name="Publishers").permissions.values_list("codename", flat=True))
+        assert {"add_progressnote", "change_progressnote", "view_progressnote", "delete_progressnote"} <= codenames
