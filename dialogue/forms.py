@@ -232,11 +232,27 @@ class DecisionForm(forms.Form):
         return cleaned
 
 
+class CommentIdsField(forms.ModelMultipleChoiceField):
+    """The queue's checkboxes: a number no database integer can hold is refused, not sent to the database."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # the parent refuses it with its own message
+            if not -(2**63) <= number < 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class BulkDecisionForm(DecisionForm):
     ACTIONS = [("approve", _("Approve the selected comments")), ("reject", _("Reject the selected comments"))]
 
     bulk_action = forms.ChoiceField(label=_("With the selected comments"), choices=ACTIONS)
-    comments = forms.ModelMultipleChoiceField(label=_("Comments"), queryset=None, required=True)
+    comments = CommentIdsField(label=_("Comments"), queryset=None, required=True)
     field_order = ["bulk_action", "reason", "note"]
 
     def __init__(self, *args, **kwargs):
