@@ -91,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so responses refused by later middleware (a 400 for an unknown host) carry it too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that may log or answer early: each request gets its id (static files aside).
     "spp_portal.logs.RequestIdMiddleware",
@@ -101,7 +103,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "spp_portal.middleware.RequireMFAForOfficialsMiddleware",
 ]
@@ -305,6 +306,8 @@ if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# Our own page when a form's CSRF token is missing or stale: Django's explains its internals.
+CSRF_FAILURE_VIEW = "spp_portal.views.csrf_failure"
 
 # No inline scripts or styles anywhere, so the policy needs no 'unsafe-inline' and no nonce
 # (a nonce would also make every cached page unique).

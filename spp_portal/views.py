@@ -55,3 +55,8 @@ def robots_txt(request):
     lines += [f"Disallow: /{code}/{path}" for path in PRIVATE_PATHS for code, _name in settings.LANGUAGES]
     lines.append(f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def csrf_failure(request, reason=""):
+    """A form refused by CSRF protection (usually an expired page): the portal's page, never Django's diagnostic."""
+    return render(request, "403_csrf.html", status=403)
