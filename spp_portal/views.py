@@ -7,19 +7,27 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from dialogue.models import Comment
 from priorities.models import Priority, Statement
 
 from .cache import cache_public_page
 
+LATEST_COMMENTS = 5
+
 
 @cache_public_page
 def home(request):
-    """Latest statement, the five priorities, and what is open for comment."""
+    """Latest statement, the five priorities, what is open for comment, and the latest approved comments."""
     published = Statement.objects.published()
     context = {
         "latest": published.first(),
         "priorities": Priority.objects.all(),
         "open_statements": list(published.open_for_comments().order_by("comments_close_at")),
+        "latest_comments": Comment.objects.approved()
+        .on_published_statements()
+        .with_public_author()
+        .select_related("statement")
+        .order_by("-decided_at", "-pk")[:LATEST_COMMENTS],
     }
     return render(request, "home.html", context)
 

@@ -156,7 +156,7 @@ class TestQueryCounts:
     def test_home(self, client, django_assert_num_queries):
         for _ in range(5):
             make_statement()
-        with django_assert_num_queries(1 + 3):
+        with django_assert_num_queries(1 + 4):
             client.get("/en/")
 
     def test_archive(self, client, django_assert_num_queries):
