@@ -172,3 +172,14 @@ class TestQueryCounts:
         # the priority, its directives with their statements, their progress notes
         with django_assert_num_queries(1 + 3):
             client.get("/en/priorities/competitiveness/")
+
+
+def test_an_untranslated_title_is_marked_with_its_language(client):
+    """WCAG 3.1.2: the English-only 2008 title on the French home page is marked lang="en"."""
+    html = client.get("/fr/").text
+    assert 'lang="en">Joint Statement by Ministers Responsible' in html
+    translated = make_statement(title_en="English title", title_fr="Titre français")
+    assert (
+        f'href="{translated.get_absolute_url().replace("/en/", "/fr/")}" lang="fr">Titre français'
+        in client.get("/fr/statements/").text
+    )
