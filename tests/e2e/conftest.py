@@ -83,6 +83,38 @@ def page(browser, live_server, request):
     context.close()
 
 
+@pytest.fixture
+def new_page(browser, live_server, request):
+    """
+    More people in one journey (a moderator, the public): each call opens a page in a fresh context,
+    optionally signed in as `user` through a session made by Django's test client. Screenshotted on failure.
+    """
+    from django.conf import settings
+    from django.test import Client
+
+    pages = []
+
+    def open_page(user=None, locale="en-US"):
+        context = browser.new_context(base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        pages.append(context.new_page())
+        return pages[-1]
+
+    yield open_page
+    report = getattr(request.node, "rep_call", None)
+    for number, page in enumerate(pages, start=1):
+        if report is not None and report.failed:
+            SCREENSHOTS.mkdir(exist_ok=True)
+            name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{number}.png"), full_page=True)
+        page.context.close()
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the test item, so the `page` fixture knows whether the test failed."""
