@@ -127,7 +127,17 @@ class TestQueue:
         client.get("/en/moderation/")  # warm the per-process caches (content types, permissions)
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/moderation/").status_code == 200
-        assert len(queries) == 12, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        assert len(queries) == 11, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+
+    def test_the_bulk_form_does_not_list_every_comment_again(self, client, statement, moderator):
+        """Comments are chosen with one checkbox each on the page, not a <select> of the whole table."""
+        from dialogue.management.commands.seed_demo import CommentSeeder
+
+        CommentSeeder(statement, say=lambda message: None).seed(0, 60)
+        client.force_login(moderator)
+        html = client.get("/en/moderation/").text
+        assert html.count('name="comments"') == 50, "one checkbox per comment on the page (50 a page)"
+        assert '<select name="comments"' not in html
 
 
 class TestDecisions:
