@@ -162,6 +162,10 @@ class Comment(models.Model):
             models.Index(fields=["thread", "submitted_at"], name="comment_replies_idx"),
             models.Index(fields=["status", "submitted_at"], name="comment_queue_idx"),
             models.Index(fields=["author", "submitted_at"], name="comment_author_idx"),
+            # The queue's author history (approved/rejected counts per author) is counted from this index alone.
+            models.Index(fields=["author", "status"], name="comment_author_status_idx"),
+            # Moderators' navigation counts the flagged comments on every page: a handful among many.
+            models.Index(fields=["flagged"], condition=models.Q(flagged=True), name="comment_flagged_idx"),
         ]
         constraints = [
             models.CheckConstraint(
