@@ -277,7 +277,7 @@ class TestFlags:
     def test_threshold_hides_and_returns_to_the_queue_flagged(self, client, statement, moderator, settings):
         settings.FLAG_THRESHOLD = 3
         comment = make_comment(statement, approve_by=moderator, body="A comment some find abusive.")
-        for number in range(2):
+        for _number in range(2):
             services.comment_flag(comment=comment, flagger=make_user(), reason="abusive")
         assert Comment.objects.get(pk=comment.pk).status == Status.APPROVED
         flagger = make_user()
