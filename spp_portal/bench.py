@@ -15,9 +15,13 @@ Not a test: a measurement, run by hand and recorded in the README. It
    resident memory from /proc after the run;
 4. prints one table: requests/s, p50 and p99 latency, ratio to the ceiling, target, queries.
 
-Each page is one entry of PAGES. Pages that do not exist yet (a statement with 1,000 comments,
-anonymous and signed in; the moderation queue with 10,000 pending; search; the open-data export's
-peak memory) are added there, with their seeding in `seed_demo`, when they are built.
+Each page is one entry of PAGES, measured anonymously or signed in as a seed_demo account
+(a session saved where the servers find it; the moderator is given an authenticator, as the
+queue requires MFA). The data: 1,000 approved comments in threads and 10,000 pending on the
+2008 statement, and 100,000 approved comments on EXPORT_STATEMENT, whose open-data CSV export
+is downloaded once at the end while each worker's resident memory is sampled every 20 ms.
+A page still being built (optional, answering 404) is skipped with a note; a page that fails
+is reported and the rest still measured (exit status 1).
 
     make bench                                                          # SQLite
     make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/spp_bench  # PostgreSQL
@@ -33,6 +37,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,16 +53,25 @@ class Page:
     path: str
     target: float | None = None  # the issue's minimum throughput, as a ratio of the ceiling
     signed_in_as: str | None = None  # a seed_demo account's email: the page as that reader sees it
+    optional: bool = False  # a page still being built: skipped, with a note, while it answers 404
 
 
 CEILING = Page("ceiling: bare template page", "/en/benchmark/ceiling/")
+STAKEHOLDER = "stakeholder@example.com"
+MODERATOR = "moderator@example.com"
 PAGES = [
     CEILING,
     Page("home, anonymous (en)", "/en/", target=0.5),
-    Page("2008 statement, anonymous", f"/en/statements/{SEED_STATEMENT}/", target=0.5),
+    Page("statement, 1,000 comments, anon", f"/en/statements/{SEED_STATEMENT}/", target=0.5),
+    Page("statement, 1,000 comments, signed", f"/en/statements/{SEED_STATEMENT}/", 0.1, STAKEHOLDER),
+    Page("moderation queue, 10,000 pending", "/en/moderation/", target=0.05, signed_in_as=MODERATOR),
+    Page("search 'border', anonymous", "/en/search/?q=border", optional=True),
     Page("priorities list, anonymous", "/en/priorities/"),
     Page("statements archive, anonymous", "/en/statements/"),
 ]
+# The statement whose comments the open-data export streams (100,000 approved comments).
+EXPORT_STATEMENT = "demo-statement-0001"
+THREAD_COMMENTS, QUEUE_PENDING, EXPORT_COMMENTS = 1_000, 10_000, 100_000
 
 
 @dataclass
@@ -103,15 +117,30 @@ def main() -> int:
         import django
 
         django.setup()
-        results = [measure(page, base, wrk, options) for page in PAGES]
+        results, skipped, broken = [], [], []
+        for page in PAGES:
+            if page.optional and not answers(base + page.path):
+                skipped.append(page)
+                continue
+            try:
+                results.append(measure(page, base, wrk, options))
+            except PageBroken as error:
+                broken.append(str(error))
         # The ceiling again at the end: on a shared machine the first figure alone may be an outlier.
         results.append(measure(CEILING, base, wrk, options))
         memory = worker_memory(server.pid)
+        export = export_path()
+        download = measure_download(base, export, server.pid) if export else None
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     report(results, memory, database_url, options)
-    return 0 if all(result.errors == 0 for result in results) else 1
+    for page in skipped:
+        print(f"{page.name}: not measured, {page.path} is not built yet (404)")
+    report_download(download)
+    for line in broken:
+        print(f"NOT MEASURED: {line} (see {log_path})")
+    return 0 if not broken and all(result.errors == 0 for result in results) else 1
 
 
 def find_wrk() -> str:
@@ -156,10 +185,40 @@ def prepare_database(database_url: str, env: dict[str, str], statements: int) ->
     print(f"Preparing the benchmark database ({redact(database_url)})...", flush=True)
     manage("migrate", "--noinput", "-v", "0")
     manage("seed_demo", "--statements", str(statements), "-v", "0", DJANGO_DEBUG="1")
+    print(
+        f"Seeding {THREAD_COMMENTS:,} approved comments and {QUEUE_PENDING:,} pending on the 2008 statement, "
+        f"{EXPORT_COMMENTS:,} approved on {EXPORT_STATEMENT} for the export...",
+        flush=True,
+    )
+    manage("shell", "-c", "from spp_portal.bench import seed_comments; seed_comments()", DJANGO_DEBUG="1")
     manage("collectstatic", "--noinput", "-v", "0")
     # seed_demo changes statements outside the admin: start a new page-cache generation (this
     # matters with REDIS_URL, whose cache is not cleared here).
     manage("shell", "-c", "from spp_portal.cache import _end_generation; _end_generation()")
+
+
+def seed_comments() -> None:
+    """The comments the pages are measured with, and an authenticator for the moderator (run in `manage.py shell`)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from dialogue.management.commands.seed_demo import CommentSeeder
+    from priorities.models import Statement
+
+    def quiet(message):
+        pass
+
+    with transaction.atomic():
+        thread = Statement.objects.get(slug=SEED_STATEMENT)
+        CommentSeeder(thread, quiet).seed(THREAD_COMMENTS, QUEUE_PENDING, kind="approved")
+        export = Statement.objects.get(slug=EXPORT_STATEMENT)
+        CommentSeeder(export, quiet).seed(EXPORT_COMMENTS, 0, kind="approved")
+        # Officials need MFA before the queue opens (RequireMFAForOfficialsMiddleware).
+        moderator = get_user_model().objects.get(email=MODERATOR)
+        if not Authenticator.objects.filter(user=moderator, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(moderator, generate_totp_secret())
 
 
 def create_postgres_database(database_url: str) -> None:
@@ -201,7 +260,7 @@ def measure(page: Page, base: str, wrk: str, options) -> Result:
     load = [wrk, "-t2", f"-c{options.connections}", "--latency", *headers, url]
     warm_up = subprocess.run([*load, "-d2s"], capture_output=True, text=True, check=True).stdout  # noqa: S603
     if "Non-2xx" in warm_up:
-        sys.exit(f"{page.name}: {url} does not answer 200")
+        raise PageBroken(f"{page.name}: {url} does not answer 200")
     output = subprocess.run([*load, f"-d{options.duration}s"], capture_output=True, text=True, check=True).stdout  # noqa: S603
     time.sleep(1)  # requests wrk left queued in gunicorn's backlog are still being served
     cold, warm = count_queries(page)
@@ -214,6 +273,109 @@ def measure(page: Page, base: str, wrk: str, options) -> Result:
         queries_cold=cold,
         queries_warm=warm,
     )
+
+
+class PageBroken(Exception):
+    """A page answered something else than 200: the others are still measured."""
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+            return response.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
+@dataclass
+class Download:
+    path: str
+    seconds: float
+    megabytes: float
+    lines: int
+    queries: int
+    before: dict[int, int]  # worker pid: resident kB just before the download
+    peak: dict[int, int]  # worker pid: highest resident kB seen while it streamed
+    after: dict[int, int]
+
+
+def export_path() -> str | None:
+    """The open-data export of EXPORT_STATEMENT's comments (CSV), whatever its URL name, once it exists."""
+    from django.urls import NoReverseMatch, get_resolver, reverse
+    from django.utils import translation
+
+    def names(resolver, prefix=""):
+        for pattern in resolver.url_patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from names(pattern, f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix)
+            elif pattern.name:
+                yield prefix + pattern.name
+
+    candidates = sorted({name for name in names(get_resolver()) if "open-data" in name or "open_data" in name})
+    with translation.override("en"):
+        for name in candidates:
+            for kwargs in ({"slug": EXPORT_STATEMENT, "format": "csv"}, {"slug": EXPORT_STATEMENT}):
+                try:
+                    return reverse(name, kwargs=kwargs)
+                except NoReverseMatch:
+                    continue
+    return None
+
+
+def measure_download(base: str, path: str, master_pid: int) -> Download:
+    """Download the export once, reading each worker's resident memory every 20 ms while it streams."""
+    import threading
+
+    url = base + path
+    print(f"Downloading the open-data export ({url})...", flush=True)
+    before = {pid: rss for pid, rss, _peak in worker_memory(master_pid)}
+    peak = dict(before)
+    streaming = threading.Event()
+    streaming.set()
+
+    def sample():
+        while streaming.is_set():
+            for pid in peak:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                rss = int(re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE).group(1))
+                peak[pid] = max(peak[pid], rss)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.monotonic()
+    size = lines = 0
+    try:
+        with urllib.request.urlopen(url, timeout=600) as response:  # noqa: S310
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+    finally:
+        seconds = time.monotonic() - started
+        streaming.clear()
+        sampler.join()
+    after = {pid: rss for pid, rss, _peak in worker_memory(master_pid)}
+    cold, _warm = count_queries(Page("export", path))
+    return Download(path, seconds, size / 1e6, lines, cold, before, peak, after)
+
+
+def report_download(download: Download | None) -> None:
+    print()
+    if download is None:
+        print("open-data export: not measured, no open-data export URL for a statement's comments exists yet")
+        return
+    print(
+        f"open-data export, {EXPORT_COMMENTS:,} comments ({download.path}): "
+        f"{download.megabytes:.1f} MB, {download.lines:,} lines in {download.seconds:.1f} s; {download.queries} SQL"
+    )
+    for pid, peak in sorted(download.peak.items()):
+        print(
+            f"gunicorn worker {pid}: {download.before.get(pid, 0) / 1024:.0f} MB before the download, "
+            f"peak {peak / 1024:.0f} MB while it streamed, {download.after.get(pid, 0) / 1024:.0f} MB after"
+        )
 
 
 def latency(output: str, percentile: str) -> float:
@@ -236,7 +398,9 @@ def count_queries(page: Page) -> tuple[int, int]:
     counts = []
     for _attempt in ("cold", "warm"):
         with CaptureQueriesContext(connection) as queries:
-            client.get(page.path, HTTP_HOST="127.0.0.1")
+            response = client.get(page.path, HTTP_HOST="127.0.0.1")
+            for _chunk in getattr(response, "streaming_content", ()):
+                pass  # a streamed export queries as it is read
         counts.append(len(queries))
     return counts[0], counts[1]
 
