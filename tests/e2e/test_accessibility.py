@@ -8,7 +8,7 @@ Pages join PAGES as features land (a statement with comments, my submissions, th
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.factories import SEED_SLUG
+from tests.factories import SEED_SLUG, make_comment, make_moderator, make_statement, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -47,6 +47,74 @@ def test_page_has_no_wcag_21_aa_violations(page, path, lang):
     results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]})
     violations = results.response["violations"]
     assert not violations, f"{len(violations)} axe violation(s) on {page.url}:\n{describe(violations)}"
+
+
+@pytest.fixture
+def conversation():
+    """A statement open for comments with a published thread (a reply, an official response) and pending work."""
+    from dialogue import services
+
+    moderator = make_moderator(display_name="Moderator Chen")
+    stakeholder = make_user(display_name="Amélie Tremblay", country="CA", sector="academia", organisation="Laval")
+    statement = make_statement(title_en="Statement with a conversation")
+    first = make_comment(statement, body="Border wait times need published targets.", approve_by=moderator)
+    make_comment(statement, body="Agreed, and reported monthly.", parent=first, approve_by=moderator)
+    services.response_post(
+        comment=first, moderator=moderator, government="CA", body="Targets will be published.", language="en"
+    )
+    directive = statement.directives.first()
+    make_comment(statement, author=stakeholder, body="Mi comentario pendiente.", language="es", directive=directive)
+    pending = make_comment(statement, body="A comment waiting for a decision, with a link https://example.org.")
+    return {"statement": statement, "stakeholder": stakeholder, "moderator": moderator, "pending": pending}
+
+
+SIGNED_IN_PAGES = {
+    "statement-with-comments": (None, "/{lang}/statements/{statement}/"),
+    "statement-with-comment-form": ("stakeholder", "/{lang}/statements/{statement}/"),
+    "my-submissions": ("stakeholder", "/{lang}/dialogue/mine/"),
+    "moderation-queue": ("moderator", "/{lang}/moderation/"),
+    "moderation-decision": ("moderator", "/{lang}/moderation/comments/{pending}/"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize(("who", "path"), SIGNED_IN_PAGES.values(), ids=SIGNED_IN_PAGES.keys())
+def test_conversation_pages_have_no_wcag_21_aa_violations(new_page, conversation, who, path, lang):
+    """The comment thread and form, my submissions, the queue and a decision form, signed in as their users."""
+    page = new_page(conversation[who] if who else None)
+    url = path.format(
+        lang=lang, statement=conversation["statement"].slug, pending=conversation["pending"].tracking_number
+    )
+    response = page.goto(url)
+    assert response.ok and response.url.endswith(url), f"{url} answered {response.status} at {response.url}"
+    results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]})
+    violations = results.response["violations"]
+    assert not violations, f"{len(violations)} axe violation(s) on {page.url}:\n{describe(violations)}"
+
+
+def test_comment_journey_completes_with_the_keyboard_alone(new_page, conversation):
+    """Tab to the comment form, type, Tab to the button and press Enter: the receipt opens. No mouse."""
+    page = new_page(conversation["stakeholder"])
+    page.goto(f"/en/statements/{conversation['statement'].slug}/")
+    focused = ""
+    for _press in range(150):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement.id")
+        if focused == "id_about":
+            break
+    assert focused == "id_about", "Tab never reached the comment form"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "id_body"
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the comment box shows no focus"
+    page.keyboard.type("Typed with the keyboard only: border crossings need longer opening hours.")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "id_language"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Submit for moderation"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/dialogue/receipt/**")
+    assert "awaiting moderation" in page.locator("main").inner_text()
 
 
 def test_skip_link_comes_first_and_moves_focus_to_main(page):
