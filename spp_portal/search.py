@@ -36,7 +36,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dialogue.models import Comment, Stakeholder
-from priorities.forms import statement_years
+from priorities.forms import StatementFilterForm
 from priorities.models import Directive, Priority, Statement
 
 LANGUAGE_CONFIGS = {"en": "english", "fr": "french", "es": "spanish"}
@@ -70,7 +70,7 @@ def comment_vector(language: str) -> SearchVector:
 # --- The form ------------------------------------------------------------------
 
 
-class SearchForm(forms.Form):
+class SearchForm(StatementFilterForm):
     """The words and the filters. Invalid filter values are ignored rather than shown as errors."""
 
     q = forms.CharField(
@@ -78,14 +78,6 @@ class SearchForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "maxlength": MAX_QUERY_LENGTH}),
     )
-    priority = forms.ModelChoiceField(
-        label=_("Priority"),
-        queryset=Priority.objects.all(),
-        to_field_name="slug",
-        required=False,
-        empty_label=_("Any priority"),
-    )
-    year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False, empty_value=None)
     language = forms.ChoiceField(label=_("Language"), required=False)
     country = forms.ChoiceField(
         label=_("Country"),
@@ -100,9 +92,10 @@ class SearchForm(forms.Form):
         help_text=_("Of the comment's author; statements and directives have none."),
     )
 
+    field_order = ["q", "priority", "year", "language", "country", "sector"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = statement_years()
         self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
 
 
