@@ -1,4 +1,4 @@
-"""Journey (a): a visitor reads the 2008 statement in English, then switches to Spanish."""
+"""Journey (a): a visitor reads the 2008 statement in English, switches to Spanish, then searches."""
 
 import re
 
@@ -23,7 +23,8 @@ FIVE_DIRECTIVES = [
 
 def test_visitor_reads_the_2008_statement_then_switches_to_spanish(page):
     """From the English home page a visitor opens the 2008 statement, reads its body and its five
-    directives, and the language switcher takes them to the same statement in the Spanish interface."""
+    directives, the language switcher takes them to the same statement in the Spanish interface,
+    and searching from there finds it again."""
     page.goto("/en/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_role("link", name="Read the statement").click()
@@ -46,3 +47,11 @@ def test_visitor_reads_the_2008_statement_then_switches_to_spanish(page):
     # Issued in English only: the Spanish page shows the statement as published, word for word.
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(page.locator(".statement-body")).to_contain_text("open dialogue with business leaders")
+
+    # The header's search, from the Spanish page: the results stay in Spanish and lead back to the statement.
+    page.get_by_role("searchbox").fill("counterfeiting")
+    page.get_by_role("searchbox").press("Enter")
+    expect(page).to_have_url(re.compile(r"/es/search/\?q=counterfeiting$"))
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.get_by_role("link", name=TITLE).first.click()
+    expect(page).to_have_url(re.compile(rf"/es/statements/{SEED_SLUG}/"))
