@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1
 SERVE_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: help install install-dev run serve bench test lint format migrations migrations-check messages makemessages ci clean
+.PHONY: help install install-dev run serve bench test lint audit format migrations migrations-check messages makemessages ci clean
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:8000 (SQLite)"
@@ -57,6 +57,10 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Known vulnerabilities in requirements.txt (pip-audit against PyPI's advisories; see .ci/pip_audit.py).
+audit: install-dev
+	$(BIN)/python .ci/pip_audit.py
+
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -78,7 +82,7 @@ makemessages: install
 	$(DEV_ENV) $(MANAGE) makemessages -l fr -l es --ignore=.venv --ignore=staticfiles --ignore=var \
 		--ignore=test-results --ignore=tests
 
-ci: lint migrations-check test
+ci: lint audit migrations-check test
 
 clean:
 	rm -rf $(VENV) staticfiles var .pytest_cache .ruff_cache
