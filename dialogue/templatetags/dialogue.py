@@ -5,6 +5,7 @@
 {% comment_thread statement %}   approved comments as threads, paginated
 """
 
+from crispy_forms.utils import render_crispy_form
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -38,15 +39,25 @@ def comment_form(context, statement):
     request = context["request"]
     user = request.user
     mine = []
+    form_html = ""
     if user.is_authenticated:
         mine = list(Comment.objects.pending().filter(statement=statement, author=user).order_by("submitted_at"))
+        if statement.is_open_for_comments():
+            about = request.GET.get("about", "")
+
+            def render():
+                return render_crispy_form(CommentForm(statement=statement, initial={"about": about}))
+
+            # The empty form is the same for every signed-in reader of the statement in one language
+            # (the CSRF token is outside it): rendered once per cache generation, as crispy and the
+            # choice of directives cost more than the rest of the page. `about` is visitor input: a
+            # preselected one is rendered each time rather than filling the cache with variants.
+            form_html = cached_fragment(f"comment-form:{statement.pk}", render) if not about else render()
     return {
         "request": request,
         "user": user,
         "statement": statement,
-        "form": CommentForm(statement=statement, initial={"about": request.GET.get("about", "")})
-        if user.is_authenticated and statement.is_open_for_comments()
-        else None,
+        "form_html": mark_safe(form_html),  # noqa: S308 - rendered by crispy from our own form
         "my_pending": mine,
     }
 
