@@ -11,6 +11,8 @@ What a cached page may hold, and for how long:
 - Only plain 200 responses are stored, and never one that sets a cookie, uses a CSRF token,
   shows a flash message added by this request, or changes the session: such a page belongs
   to one visitor.
+- Pages are stored as they are and gzip-compressed (once, when stored); a client that accepts
+  gzip, as every browser does, is sent the compressed copy.
 - Keys hold the language, the absolute URL with its query string (the layout prints
   absolute hreflang links, so the host is part of the page) and the "public content
   generation". `invalidate_public_pages()` starts a new generation, which drops every cached
@@ -24,8 +26,10 @@ Middleware still runs around a cached page, so security headers, the CSP, the re
 the language are added to it exactly as to a fresh one.
 """
 
+import gzip
 import hashlib
 import math
+import re
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -43,6 +47,7 @@ from django.utils.translation import get_language
 from priorities.models import Statement
 
 GENERATION_KEY = "public-pages:generation"
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 PAGE_KEY = "public-pages:page:{generation}:{language}:{url}"
 
 
@@ -71,12 +76,22 @@ def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         key = PAGE_KEY.format(generation=generation, language=get_language(), url=_url_digest(request))
         frozen = cache.get(key)
         if frozen is not None:
-            content, headers = frozen
-            return HttpResponse(content, headers=headers)
+            content, headers, *compressed = frozen
+            if compressed and ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+                response = HttpResponse(compressed[0], headers=headers)
+                response["Content-Encoding"] = "gzip"
+            else:
+                response = HttpResponse(content, headers=headers)
+            patch_vary_headers(response, ["Accept-Encoding"])
+            return response
         response = _vary_on_cookie(view(request, *args, **kwargs))
         timeout = _seconds_until(expires_at)
         if timeout > 0 and _is_shareable(request, response):
-            cache.set(key, (response.content, dict(response.items())), timeout)
+            # Compressed once here, not per request: a statement with its threads is hundreds of
+            # kilobytes, and sending it costs more than finding it. Safe from BREACH-style attacks:
+            # a shareable page holds no secret (no CSRF token, nothing of one visitor's).
+            compressed = gzip.compress(response.content, compresslevel=6, mtime=0)
+            cache.set(key, (response.content, dict(response.items()), compressed), timeout)
         return response
 
     return wrapper

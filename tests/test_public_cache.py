@@ -247,3 +247,16 @@ def test_a_page_made_for_one_visitor_is_never_stored(url, renders):
     first, second = Client().get(url), Client().get(url)
     assert first.status_code == second.status_code == 200
     assert len(_rendered) == renders
+
+
+def test_a_cached_page_is_sent_gzip_compressed_to_clients_that_accept_it(client):
+    """The copy compressed when the page was stored is what a browser gets; others get it as it is."""
+    import gzip
+
+    plain = client.get("/en/").content
+    compressed = client.get("/en/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert compressed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in compressed["Vary"] and "Cookie" in compressed["Vary"]
+    assert gzip.decompress(compressed.content) == plain
+    again = client.get("/en/")
+    assert not again.has_header("Content-Encoding") and again.content == plain
