@@ -261,7 +261,10 @@ def wait_until_serving(base: str, server: subprocess.Popen, log_path: Path) -> N
 
 
 def measure(page: Page, base: str, wrk: str, options) -> Result:
-    headers = ["-H", f"Cookie: {session_cookie(page.signed_in_as)}"] if page.signed_in_as else []
+    # Every browser accepts gzip: cached pages are then sent compressed (see spp_portal/cache.py).
+    headers = ["-H", "Accept-Encoding: gzip"]
+    if page.signed_in_as:
+        headers += ["-H", f"Cookie: {session_cookie(page.signed_in_as)}"]
     url = base + page.path
     print(f"Measuring {page.name} ({options.duration} s)...", flush=True)
     load = [wrk, "-t2", f"-c{options.connections}", "--latency", *headers, url]
@@ -449,7 +452,7 @@ def report(results: list[Result], memory, database_url: str, options) -> None:
     cache = "Redis" if os.environ.get("REDIS_URL") else "file cache"
     print()
     print(
-        f"{vendor}, {cache}; gunicorn 2 sync workers; wrk -t2 -c{options.connections} -d{options.duration}s; "
+        f"{vendor}, {cache}; gunicorn 2 sync workers; wrk -t2 -c{options.connections} -d{options.duration}s, gzip; "
         f"{os.cpu_count()} CPUs shared by server, load and anything else running"
     )
     header = (
