@@ -2,7 +2,8 @@
 Accessibility: axe-core finds no WCAG 2.1 A/AA violation on any page, in English, French and Spanish,
 and the layout works from the keyboard.
 
-Pages join PAGES as features land (a statement with comments, my submissions, the moderation queue).
+Public pages are in PAGES; the conversation (a statement with comments and the comment form, my
+submissions, the moderation queue and a decision page) in SIGNED_IN_PAGES, each opened as its user.
 """
 
 import pytest
