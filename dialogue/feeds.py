@@ -51,7 +51,6 @@ class StatementCommentsFeed(Feed):
     def feed_url(self, statement):
         return reverse("dialogue:statement-comments-feed", kwargs={"slug": statement.slug})
 
-
     def items(self, statement):
         return (
             Comment.objects.approved()
@@ -99,7 +98,6 @@ class PriorityActivityFeed(Feed):
 
     def feed_url(self, priority):
         return reverse("dialogue:priority-activity-feed", kwargs={"slug": priority.slug})
-
 
     def items(self, priority):
         statements = list(

@@ -21,7 +21,6 @@ class StatementsFeed(Feed):
     def feed_url(self):
         return reverse("priorities:statement-feed")
 
-
     def items(self):
         return Statement.objects.published().order_by("-published_at", "-pk")[:FEED_ITEMS]
 
