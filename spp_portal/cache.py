@@ -11,8 +11,8 @@ What a cached page may hold, and for how long:
 - Only plain 200 responses are stored, and never one that sets a cookie, uses a CSRF token,
   shows a flash message added by this request, or changes the session: such a page belongs
   to one visitor.
-- Pages are stored as they are and gzip-compressed (once, when stored); a client that accepts
-  gzip, as every browser does, is sent the compressed copy.
+- Pages are stored gzip-compressed (once, when stored); a client that accepts gzip, as every
+  browser does, is sent the compressed copy, any other the page decompressed.
 - Keys hold the language, the absolute URL with its query string (the layout prints
   absolute hreflang links, so the host is part of the page) and the "public content
   generation". `invalidate_public_pages()` starts a new generation, which drops every cached
@@ -48,7 +48,8 @@ from priorities.models import Statement
 
 GENERATION_KEY = "public-pages:generation"
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
-PAGE_KEY = "public-pages:page:{generation}:{language}:{url}"
+# v2: (headers, gzip body); a new format gets new keys, so servers of two releases never mix them.
+PAGE_KEY = "public-pages:page:v2:{generation}:{language}:{url}"
 
 
 def invalidate_public_pages(*, using: str | None = None) -> None:
@@ -76,22 +77,23 @@ def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         key = PAGE_KEY.format(generation=generation, language=get_language(), url=_url_digest(request))
         frozen = cache.get(key)
         if frozen is not None:
-            content, headers, *compressed = frozen
-            if compressed and ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
-                response = HttpResponse(compressed[0], headers=headers)
+            headers, compressed = frozen
+            if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+                response = HttpResponse(compressed, headers=headers)
                 response["Content-Encoding"] = "gzip"
             else:
-                response = HttpResponse(content, headers=headers)
+                response = HttpResponse(gzip.decompress(compressed), headers=headers)
             patch_vary_headers(response, ["Accept-Encoding"])
             return response
         response = _vary_on_cookie(view(request, *args, **kwargs))
         timeout = _seconds_until(expires_at)
         if timeout > 0 and _is_shareable(request, response):
             # Compressed once here, not per request: a statement with its threads is hundreds of
-            # kilobytes, and sending it costs more than finding it. Safe from BREACH-style attacks:
-            # a shareable page holds no secret (no CSRF token, nothing of one visitor's).
+            # kilobytes, and reading and sending it cost more than finding it. Only the compressed
+            # copy is kept (browsers take it as it is; anything else gets it decompressed). Safe from
+            # BREACH-style attacks: a shareable page holds no secret (no CSRF token, nothing of one visitor's).
             compressed = gzip.compress(response.content, compresslevel=6, mtime=0)
-            cache.set(key, (response.content, dict(response.items()), compressed), timeout)
+            cache.set(key, (dict(response.items()), compressed), timeout)
         return response
 
     return wrapper
