@@ -468,7 +468,7 @@ class TestQueryCounts:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL (CI runs it)")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_tracking_numbers_are_unique_under_concurrent_submissions():
     """Eight stakeholders submit at the same moment on separate connections; every number is different."""
     statement = make_statement()

@@ -402,7 +402,7 @@ def test_transparency_report_counts_decisions_without_personal_data(client, stat
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_moderators_deciding_at_once_one_wins_and_the_other_is_told():
     """Two real database connections: approve and reject the same comment at the same moment."""
     statement = make_statement()
