@@ -17,9 +17,12 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from spp_portal.cache import cached_fragment
 
 from . import services
 from .forms import BulkDecisionForm, DecisionForm, LogFilterForm, QueueFilterForm, ResponseForm
@@ -78,7 +81,11 @@ def queue(request):
     tab = "flagged" if request.GET.get("status") == "flagged" else "pending"
     filter_form = QueueFilterForm(request.GET or None)
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
-    page = Paginator(queue_queryset(tab, filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Lazy: the listing is the same for every moderator, so the template renders it (and runs
+    # these queries) once per cache generation; each submission or decision starts a new one.
+    page = SimpleLazyObject(
+        lambda: Paginator(queue_queryset(tab, filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -329,8 +336,11 @@ def audit_log_csv(request):
 
 
 def moderation_counts() -> dict:
-    """What waits, for the navigation of moderators."""
-    return {
-        "pending": Comment.objects.pending().count(),
-        "flagged": Comment.objects.filter(flagged=True).count(),
-    }
+    """What waits, for the navigation of moderators (counted once per cache generation)."""
+    return cached_fragment(
+        "moderation-counts",
+        lambda: {
+            "pending": Comment.objects.pending().count(),
+            "flagged": Comment.objects.filter(flagged=True).count(),
+        },
+    )

@@ -4,6 +4,7 @@ from itertools import groupby
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 
 from spp_portal.cache import cache_public_page
@@ -60,14 +61,18 @@ def statement_list(request):
 def statement_detail(request, slug):
     """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
     statement = get_object_or_404(Statement.objects.visible_to(request.user), slug=slug)
-    directives = statement.directives.select_related("priority").order_by("priority__order", "order")
-    groups = [(priority, list(items)) for priority, items in groupby(directives, key=lambda d: d.priority)]
+
+    def directive_groups():
+        directives = statement.directives.select_related("priority").order_by("priority__order", "order")
+        return [(priority, list(items)) for priority, items in groupby(directives, key=lambda d: d.priority)]
+
     return render(
         request,
         "priorities/statement_detail.html",
         {
             "statement": statement,
-            "directive_groups": groups,
+            # Lazy: the record is a shared fragment, rendered (and queried) once per cache generation.
+            "directive_groups": SimpleLazyObject(directive_groups),
             "content_language": statement.content_language(get_language()),
             "official_languages": statement.official_languages(),
         },

@@ -33,6 +33,7 @@ import re
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -99,25 +100,28 @@ def cache_public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     return wrapper
 
 
-def cached_fragment(name: str, render: Callable[[], str]) -> str:
+def cached_fragment(name: str, render: Callable[[], Any]) -> Any:
     """
-    A piece of a public page (e.g. a page of comment threads), rendered once per generation.
+    A piece of a page that is the same for everyone allowed to see it, computed once per generation.
 
-    For parts that are the same for every reader but sit in pages that are not (a signed-in
-    reader's statement page has a form and their own pending comments around the thread).
+    For parts that sit in pages that are not shared as a whole: a signed-in reader's statement
+    page has a form and their own pending comments around the thread and the record; every
+    moderator sees the same queue around their own CSRF token. The caller checks who may see
+    the page; `name` must hold everything the fragment depends on besides the language (which
+    is added here) and the published content (whose changes end the generation).
     Invalidated with the pages by `invalidate_public_pages()`, and expires with them.
     """
     if settings.PUBLIC_PAGE_CACHE_SECONDS <= 0:
         return render()
     generation, expires_at = _current_generation()
     key = f"public-pages:fragment:{generation}:{get_language()}:{hashlib.sha256(name.encode()).hexdigest()}"
-    html = cache.get(key)
-    if html is None:
-        html = render()
+    value = cache.get(key)
+    if value is None:
+        value = render()
         timeout = _seconds_until(expires_at)
         if timeout > 0:
-            cache.set(key, html, timeout)
-    return html
+            cache.set(key, value, timeout)
+    return value
 
 
 def public_pages_expire_at() -> float:

@@ -118,7 +118,7 @@ class TestQueue:
         assert "From the United States here." in html and "in French" not in html
 
     @pytest.mark.parametrize("extra", [0, 990])
-    def test_query_count_does_not_grow_with_the_queue(self, client, statement, moderator, extra):
+    def test_query_count_does_not_grow_with_the_queue(self, client, statement, moderator, extra, settings):
         from dialogue.management.commands.seed_demo import CommentSeeder
 
         CommentSeeder(statement, say=lambda message: None).seed(0, 10 + extra)
@@ -127,7 +127,23 @@ class TestQueue:
         client.get("/en/moderation/")  # warm the per-process caches (content types, permissions)
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/moderation/").status_code == 200
+        # The listing is shared by all moderators and cached: only the session, the user, their
+        # permissions and the cache's generation lookup remain.
+        assert len(queries) == 5, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        settings.PUBLIC_PAGE_CACHE_SECONDS = 0  # and rendered afresh, it still does not grow
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/en/moderation/").status_code == 200
         assert len(queries) == 11, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+
+    def test_the_cached_listing_is_current_after_a_decision(self, client, statement, moderator):
+        first = make_comment(statement, body="First in the cached queue.")
+        make_comment(statement, body="Second in the cached queue.")
+        client.force_login(moderator)
+        assert "First in the cached queue." in client.get("/en/moderation/").text
+        client.post(f"/en/moderation/comments/{first.tracking_number}/approve/")
+        html = client.get("/en/moderation/").text
+        assert "First in the cached queue." not in html and "Second in the cached queue." in html
+        assert "1 comment waits, oldest first." in html
 
     def test_the_bulk_form_does_not_list_every_comment_again(self, client, statement, moderator):
         """Comments are chosen with one checkbox each on the page, not a <select> of the whole table."""

@@ -52,7 +52,11 @@ def comment_form(context, statement):
             # (the CSRF token is outside it): rendered once per cache generation, as crispy and the
             # choice of directives cost more than the rest of the page. `about` is visitor input: a
             # preselected one is rendered each time rather than filling the cache with variants.
-            form_html = cached_fragment(f"comment-form:{statement.pk}", render) if not about else render()
+            form_html = (
+                cached_fragment(f"comment-form:{statement.pk}:{statement.updated_at.isoformat()}", render)
+                if not about
+                else render()
+            )
     return {
         "request": request,
         "user": user,
@@ -87,4 +91,5 @@ def comment_thread(context, statement):
             },
         )
 
-    return mark_safe(cached_fragment(f"thread:{statement.pk}:{order}:{language}:{page_number}", render))  # noqa: S308
+    name = f"thread:{statement.pk}:{statement.updated_at.isoformat()}:{order}:{language}:{page_number}"
+    return mark_safe(cached_fragment(name, render))  # noqa: S308 - rendered by our own template
