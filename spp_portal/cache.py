@@ -30,7 +30,9 @@ import gzip
 import hashlib
 import math
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -48,6 +50,10 @@ from django.utils.translation import get_language
 from priorities.models import Statement
 
 GENERATION_KEY = "public-pages:generation"
+# Fragments this process keeps in memory, most recently used last (see cached_fragment).
+RECENT_FRAGMENTS = 32
+_recent_fragments: OrderedDict[str, Any] = OrderedDict()
+_recent_lock = threading.Lock()
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # v2: (headers, gzip body); a new format gets new keys, so servers of two releases never mix them.
 PAGE_KEY = "public-pages:page:v2:{generation}:{language}:{url}"
@@ -115,12 +121,24 @@ def cached_fragment(name: str, render: Callable[[], Any]) -> Any:
         return render()
     generation, expires_at = _current_generation()
     key = f"public-pages:fragment:{generation}:{get_language()}:{hashlib.sha256(name.encode()).hexdigest()}"
+    # A fragment never changes under its key (a change starts a new generation, hence a new
+    # key), so this process keeps the last few it used and skips reading them back from the
+    # shared cache: for a 1,000-comment thread that read is most of a signed-in page's cost.
+    with _recent_lock:
+        value = _recent_fragments.get(key)
+        if value is not None:
+            _recent_fragments.move_to_end(key)
+            return value
     value = cache.get(key)
     if value is None:
         value = render()
         timeout = _seconds_until(expires_at)
         if timeout > 0:
             cache.set(key, value, timeout)
+    with _recent_lock:
+        _recent_fragments[key] = value
+        while len(_recent_fragments) > RECENT_FRAGMENTS:
+            _recent_fragments.popitem(last=False)
     return value
 
 

@@ -182,10 +182,9 @@ BENCHMARK = env_bool("SPP_BENCHMARK", False)
 
 # --- Authentication (django-allauth) ----------------------------------------
 
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend extends Django's ModelBackend (permissions included); listing ModelBackend
+# too would only add a second, password-only way in and check every permission twice.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
