@@ -34,12 +34,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -54,6 +56,8 @@ GENERATION_KEY = "public-pages:generation"
 RECENT_FRAGMENTS = 32
 _recent_fragments: OrderedDict[str, Any] = OrderedDict()
 _recent_lock = threading.Lock()
+# None outside a request; () inside one until the generation is read; then the generation.
+_request_generation: ContextVar[tuple | None] = ContextVar("public_pages_generation", default=None)
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # v2: (headers, gzip body); a new format gets new keys, so servers of two releases never mix them.
 PAGE_KEY = "public-pages:page:v2:{generation}:{language}:{url}"
@@ -185,16 +189,37 @@ def _url_digest(request: HttpRequest) -> str:
 
 
 def _current_generation() -> tuple[str, float]:
+    # Within a request, one look-up: a page with several shared fragments reads one generation.
+    remembered = _request_generation.get()
+    if remembered:
+        return remembered
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         generation = (get_random_string(16), _next_expiry())
         # Several workers may start a generation at once: the first one stored is shared.
         if not cache.add(GENERATION_KEY, generation, _seconds_until(generation[1])):
             generation = cache.get(GENERATION_KEY) or generation
+    if remembered is not None:  # inside a request
+        _request_generation.set(generation)
     return generation
 
 
+def _start_request(**kwargs) -> None:
+    _request_generation.set(())
+
+
+def _finish_request(**kwargs) -> None:
+    _request_generation.set(None)
+
+
+# Only between these two signals is the generation remembered (see _current_generation).
+request_started.connect(_start_request, dispatch_uid="spp_portal.cache.start_request")
+request_finished.connect(_finish_request, dispatch_uid="spp_portal.cache.finish_request")
+
+
 def _end_generation() -> None:
+    if _request_generation.get() is not None:
+        _request_generation.set(())
     # A random generation, not a counter: a counter evicted from the cache would restart and
     # bring back pages stored under its old values.
     cache.delete(GENERATION_KEY)

@@ -16,8 +16,13 @@ def language_alternates(context):
     request = context.get("request")
     if request is None:
         return []
-    path = request.get_full_path()
-    return [(code, name, request.build_absolute_uri(translate_url(path, code))) for code, name in settings.LANGUAGES]
+    # The head's hreflang links and the header's switcher both ask: work it out once a request.
+    if not hasattr(request, "_language_alternates"):
+        path = request.get_full_path()
+        request._language_alternates = [
+            (code, name, request.build_absolute_uri(translate_url(path, code))) for code, name in settings.LANGUAGES
+        ]
+    return request._language_alternates
 
 
 class SharedFragmentNode(template.Node):
