@@ -160,7 +160,6 @@ if REDIS_URL:
             "KEY_PREFIX": "spp",
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # A file cache is shared by every worker process of one server, so invalidating a
     # cached page in one worker is seen by the others. Several servers need REDIS_URL.
@@ -171,7 +170,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are read from the shared cache and written through to the database: a signed-in
+# request saves a query, and a session evicted from the cache is read back from the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Anonymous public pages are served from the cache (spp_portal/cache.py) for at most this long,
 # less when a scheduled statement or comment period is due sooner. 0 turns the page cache off;
@@ -183,9 +184,9 @@ BENCHMARK = env_bool("SPP_BENCHMARK", False)
 
 # --- Authentication (django-allauth) ----------------------------------------
 
-# allauth's backend extends Django's ModelBackend (permissions included); listing ModelBackend
-# too would only add a second, password-only way in and check every permission twice.
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# allauth's backend (which extends Django's ModelBackend), reading permissions in one query.
+# ModelBackend itself is not listed: it would add a second, password-only way in.
+AUTHENTICATION_BACKENDS = ["spp_portal.auth.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
