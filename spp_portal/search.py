@@ -157,7 +157,9 @@ def search(text: str, filters: Filters, *, page_number=None):
     terms = terms_of(text)
     builders = [_statements, _directives, _comments]
     parts = [build(filters, queries if full_text else None, terms) for build in builders]
-    combined = parts[0].union(*parts[1:]).order_by("-rank", "-date", "kind", "item")
+    # UNION ALL: the parts never overlap (kind differs), and without a DISTINCT the count need not
+    # compute every match's rank.
+    combined = parts[0].union(*parts[1:], all=True).order_by("-rank", "-date", "kind", "item")
     page = Paginator(combined, RESULTS_PER_PAGE).get_page(page_number)
     page.object_list = _hydrate(list(page.object_list), filters, queries if full_text else None, terms)
     return page
