@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 
-from spp_portal.cache import cache_public_page
+from spp_portal.cache import cache_public_page, cached_fragment
 
 from .forms import StatementFilterForm
 from .models import Directive, Priority, Statement
@@ -60,7 +60,11 @@ def statement_list(request):
 @cache_public_page
 def statement_detail(request, slug):
     """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
-    statement = get_object_or_404(Statement.objects.visible_to(request.user), slug=slug)
+    # A published statement is the same row for every reader: kept once per cache generation
+    # (edits in the admin start a new one). Only otherwise does the reader's permission matter.
+    statement = cached_fragment(
+        f"published-statement:{slug}", lambda: Statement.objects.published().filter(slug=slug).first()
+    ) or get_object_or_404(Statement.objects.visible_to(request.user), slug=slug)
 
     def directive_groups():
         directives = statement.directives.select_related("priority").order_by("priority__order", "order")

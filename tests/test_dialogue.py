@@ -12,6 +12,7 @@ from django.utils import timezone
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent
 from priorities.models import CommentPeriodExtension
+from spp_portal.cache import invalidate_public_pages
 
 from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
 
@@ -156,6 +157,7 @@ class TestCommentPeriod:
         statement.comments_open_at = timezone.now() - datetime.timedelta(days=2)
         statement.comments_close_at = timezone.now() - datetime.timedelta(days=1)
         statement.save()
+        invalidate_public_pages()  # as the admin does when a publisher changes the period
         page = client.get(statement.get_absolute_url())
         assert 'id="comment-form"' not in page.text
         assert "The comment period is closed." in page.text
