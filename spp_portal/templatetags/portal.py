@@ -1,9 +1,12 @@
 """Template helpers for the layout: language switcher and hreflang links."""
 
+from functools import lru_cache
+
 from django import template
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from spp_portal.cache import cached_fragment
 
@@ -20,9 +23,17 @@ def language_alternates(context):
     if not hasattr(request, "_language_alternates"):
         path = request.get_full_path()
         request._language_alternates = [
-            (code, name, request.build_absolute_uri(translate_url(path, code))) for code, name in settings.LANGUAGES
+            (code, name, request.build_absolute_uri(_translated_path(path, code, get_language())))
+            for code, name in settings.LANGUAGES
         ]
     return request._language_alternates
+
+
+@lru_cache(maxsize=4096)
+def _translated_path(path: str, language: str, active_language: str) -> str:
+    # Resolving a path (under the active language's prefix) and reversing it depend only on
+    # the URLconf, which is fixed for the life of a process.
+    return translate_url(path, language)
 
 
 class SharedFragmentNode(template.Node):
