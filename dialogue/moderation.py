@@ -116,7 +116,11 @@ def _comment_for_moderation(tracking):
 @require_GET
 def comment_detail(request, tracking):
     """One comment with its context, history and every decision that is open to the moderator."""
-    comment = _comment_for_moderation(tracking)
+    return _render_detail(request, _comment_for_moderation(tracking))
+
+
+def _render_detail(request, comment, *, response_form=None, status=200):
+    """The decision page; the official-response form comes back with its errors when it was refused."""
     author_history = {}
     if comment.author_id:
         author_history = dict(
@@ -136,8 +140,9 @@ def comment_detail(request, tracking):
             "events": comment.events.all(),
             "responses": comment.responses.all(),
             "decision_form": DecisionForm(),
-            "response_form": ResponseForm(),
+            "response_form": response_form or ResponseForm(),
         },
+        status=status,
     )
 
 
@@ -254,19 +259,7 @@ def respond(request, tracking):
         else:
             messages.success(request, _("The official response is published under the comment."))
             return redirect("dialogue:moderation-comment", tracking=comment.tracking_number)
-    return render(
-        request,
-        "dialogue/moderation/comment.html",
-        {
-            "comment": comment,
-            "flags": comment.flags.all(),
-            "events": comment.events.all(),
-            "responses": comment.responses.all(),
-            "decision_form": DecisionForm(),
-            "response_form": form,
-        },
-        status=400,
-    )
+    return _render_detail(request, comment, response_form=form, status=400)
 
 
 def _log_events(request):
