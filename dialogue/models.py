@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from priorities.models import Statement
+
 
 class Stakeholder(models.Model):
     """A participant's public profile. The display name, never the email, is shown beside comments."""
@@ -56,8 +58,6 @@ class CommentQuerySet(models.QuerySet):
 
     def on_published_statements(self):
         """Comments on statements the public may read: a withdrawn statement takes its conversation with it."""
-        from priorities.models import Statement
-
         return self.filter(statement__in=Statement.objects.published())
 
     def public(self):

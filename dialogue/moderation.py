@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from spp_portal.cache import cached_fragment
+from pagecache.cache import cached_fragment
 
 from . import services
 from .forms import BulkDecisionForm, DecisionForm, LogFilterForm, QueueFilterForm, ResponseForm

@@ -9,7 +9,7 @@ hidden or withdrawn comments. The JSON follows dialogue/schemas/comments.schema.
 Both downloads stream: the comments are read with `.iterator(chunk_size=CHUNK)` (a server-side
 cursor on PostgreSQL), their official responses fetched with one query per chunk, and the
 output written row by row, so a statement with 100,000 comments is exported without holding
-them in memory (`python -m spp_portal.export_memory` measures it).
+them in memory (`make export-memory`, tools/export_memory.py, measures it).
 """
 
 import csv
@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from pagecache.cache import cache_public_page
 from priorities.models import Statement
-from spp_portal.cache import cache_public_page
 
 from .models import Comment, OfficialResponse
 

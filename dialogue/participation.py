@@ -14,8 +14,8 @@ from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
+from pagecache.cache import cache_public_page
 from priorities.models import Priority, Statement
-from spp_portal.cache import cache_public_page
 
 from .models import Comment, OfficialResponse, Stakeholder
 

@@ -19,6 +19,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pagecache.cache import invalidate_public_pages
 from priorities.models import Directive, Priority, Statement
 
 from . import notifications
@@ -58,13 +59,6 @@ class NotAllowed(DialogueError):
 
 class AlreadyDecided(DialogueError):
     code = "already_decided"
-
-
-def _invalidate_public_pages():
-    # Imported here: the page cache belongs to the project package, which composes both apps.
-    from spp_portal.cache import invalidate_public_pages
-
-    invalidate_public_pages()
 
 
 def generate_tracking_number() -> str:
@@ -224,7 +218,7 @@ def comment_submit(
     _event(comment, actor=author, action=Action.SUBMIT, from_status="")
     transaction.on_commit(lambda: notifications.send_receipt(comment.pk), robust=True)
     # The statement page shows how many comments await moderation.
-    _invalidate_public_pages()
+    invalidate_public_pages()
     return comment
 
 
@@ -265,7 +259,7 @@ def comment_withdraw(*, comment: Comment, author) -> Comment:
     comment.decided_at = timezone.now()
     comment.save(update_fields=["status", "decided_at"])
     _event(comment, actor=author, action=Action.WITHDRAW, from_status=Status.PENDING)
-    _invalidate_public_pages()
+    invalidate_public_pages()
     return comment
 
 
@@ -287,7 +281,7 @@ def comment_flag(*, comment: Comment, flagger, reason: str, note: str = "") -> F
         comment.decided_at = timezone.now()
         comment.save(update_fields=["status", "flagged", "decided_at"])
         _event(comment, actor=None, action=Action.FLAG_HIDE, from_status=Status.APPROVED, reason=reason)
-        _invalidate_public_pages()
+        invalidate_public_pages()
     return flag
 
 
@@ -337,7 +331,7 @@ def _decide(comment: Comment, *, moderator, action: str, reason: str = "", note:
     _event(comment, actor=moderator, action=action, from_status=from_status, reason=reason, note=note)
     if action in {Action.APPROVE, Action.REJECT}:
         transaction.on_commit(lambda: notifications.send_decision(comment.pk), robust=True)
-    _invalidate_public_pages()
+    invalidate_public_pages()
     return comment
 
 
@@ -395,7 +389,7 @@ def flags_resolve(*, comment: Comment, moderator, uphold: bool, note: str = "") 
         reason=reason if uphold else "",
         note=note,
     )
-    _invalidate_public_pages()
+    invalidate_public_pages()
     return comment
 
 
@@ -409,7 +403,7 @@ def response_post(*, comment: Comment, moderator, government: str, body: str, la
         comment=comment, government=government, body=clean_body(body), language=language, author=moderator
     )
     _event(comment, actor=moderator, action=Action.RESPOND, from_status=comment.status, note=government)
-    _invalidate_public_pages()
+    invalidate_public_pages()
     return response
 
 
@@ -431,4 +425,4 @@ def account_delete(*, user) -> None:
     # Comments, flags and events keep their rows with the author set to NULL (on_delete=SET_NULL);
     # the profile, email addresses, sessions' user and MFA authenticators go with the user.
     user.delete()
-    _invalidate_public_pages()
+    invalidate_public_pages()

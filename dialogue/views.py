@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from pagecache.cache import cache_public_page
 from priorities.models import Statement
-from spp_portal.cache import cache_public_page
 
 from . import services
 from .adapter import ensure_stakeholder

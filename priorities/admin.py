@@ -11,7 +11,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from spp_portal.cache import invalidate_public_pages
+from pagecache.cache import invalidate_public_pages
 
 from .languages import language_in_sentence
 from .models import (

@@ -1,18 +1,23 @@
 """Pages of the published record: priorities and statements."""
 
+import re
 from itertools import groupby
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 
-from spp_portal.cache import cache_public_page, cached_fragment
+from pagecache.cache import PAGE_NUMBER, SLUG, YEAR, cache_public_page, cached_fragment
 
 from .forms import StatementFilterForm
 from .models import Directive, Priority, Statement
 
 STATEMENTS_PER_PAGE = 10
+LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
+# What a comment opened from a directive or priority link is about: directive:12, priority:7.
+ABOUT = re.compile(r"(directive|priority):[-a-z0-9]{1,80}")
 
 
 @cache_public_page
@@ -37,7 +42,7 @@ def priority_detail(request, slug):
     return render(request, "priorities/priority_detail.html", {"priority": priority, "statements": statements})
 
 
-@cache_public_page
+@cache_public_page(query={"priority": SLUG, "year": YEAR, "page": PAGE_NUMBER})
 def statement_list(request):
     """The archive of published statements, newest first, filtered by priority and year."""
     form = StatementFilterForm(request.GET or None)
@@ -57,7 +62,8 @@ def statement_list(request):
     )
 
 
-@cache_public_page
+# The conversation below the record reads these (dialogue's comment_thread and comment_form tags).
+@cache_public_page(query={"order": {"newest", "oldest"}, "lang": LANGUAGE_CODES, "page": PAGE_NUMBER, "about": ABOUT})
 def statement_detail(request, slug):
     """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
     # A published statement is the same row for every reader: kept once per cache generation

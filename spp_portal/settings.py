@@ -84,9 +84,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
-    "spp_portal",
+    # The portal's own layers, bottom first: each imports only those listed before it.
+    "pagecache",
     "priorities",
     "dialogue",
+    "spp_portal",
 ]
 
 MIDDLEWARE = [
@@ -174,7 +176,7 @@ else:
 # request saves a query, and a session evicted from the cache is read back from the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-# Anonymous public pages are served from the cache (spp_portal/cache.py) for at most this long,
+# Anonymous public pages are served from the cache (pagecache/cache.py) for at most this long,
 # less when a scheduled statement or comment period is due sooner. 0 turns the page cache off;
 # it is off by default in development, where a cached page would hide template edits.
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 0 if DEBUG else 600)

@@ -8,9 +8,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from dialogue.models import Comment
+from pagecache.cache import cache_public_page
 from priorities.models import Priority, Statement
-
-from .cache import cache_public_page
 
 LATEST_COMMENTS = 5
 

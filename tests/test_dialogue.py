@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent
+from pagecache.cache import invalidate_public_pages
 from priorities.models import CommentPeriodExtension
-from spp_portal.cache import invalidate_public_pages
 
 from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
 

@@ -7,15 +7,15 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.test import Client
 from django.urls import path
 from django.utils import timezone
 
+from pagecache.cache import GENERATION_KEY, cache_public_page, invalidate_public_pages, public_pages_expire_at
 from priorities.models import Statement
-from spp_portal.cache import GENERATION_KEY, cache_public_page, invalidate_public_pages, public_pages_expire_at
 
 from .factories import make_publisher, make_statement, make_user, seed_statement
 
@@ -226,9 +226,25 @@ def _page_anyone_may_see(request):
     return _render(request, {})
 
 
-def _render(request, context):
+@cache_public_page
+def _page_not_found(request):
+    return _render(request, {}, status=404)
+
+
+@cache_public_page
+def _page_that_redirects(request):
+    _render(request, {})
+    return HttpResponseRedirect("/public/")
+
+
+@cache_public_page
+def _page_with_an_error(request):
+    return _render(request, {}, status=500)
+
+
+def _render(request, context, status=200):
     _rendered.append(request.path)
-    return HttpResponse(_page.render(context, request))
+    return HttpResponse(_page.render(context, request), status=status)
 
 
 urlpatterns = [
@@ -236,17 +252,39 @@ urlpatterns = [
     path("csrf/", _page_with_a_csrf_token),
     path("session/", _page_changing_the_session),
     path("public/", _page_anyone_may_see),
+    path("missing/", _page_not_found),
+    path("redirect/", _page_that_redirects),
+    path("error/", _page_with_an_error),
 ]
 
 
 @pytest.mark.urls(__name__)
-@pytest.mark.parametrize(("url", "renders"), [("/flash/", 2), ("/csrf/", 2), ("/session/", 2), ("/public/", 1)])
+@pytest.mark.parametrize(
+    ("url", "renders"),
+    [
+        ("/flash/", 2),
+        ("/csrf/", 2),
+        ("/session/", 2),
+        ("/public/", 1),
+    ],
+)
 def test_a_page_made_for_one_visitor_is_never_stored(url, renders):
     """A flash message, a CSRF token or a session change make a page someone's own; the rest is shared."""
     _rendered.clear()
     first, second = Client().get(url), Client().get(url)
     assert first.status_code == second.status_code == 200
     assert len(_rendered) == renders
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(("url", "status"), [("/missing/", 404), ("/redirect/", 302), ("/error/", 500)])
+def test_only_successful_pages_are_stored(url, status):
+    """A 404, a redirect or an error is rendered afresh for the next visitor, never served from the cache."""
+    _rendered.clear()
+    first, second = Client().get(url), Client().get(url)
+    assert first.status_code == second.status_code == status
+    assert len(_rendered) == 2
+    assert _stored_pages() == 0
 
 
 def test_a_cached_page_is_sent_gzip_compressed_to_clients_that_accept_it(client):
@@ -260,3 +298,61 @@ def test_a_cached_page_is_sent_gzip_compressed_to_clients_that_accept_it(client)
     assert gzip.decompress(compressed.content) == plain
     again = client.get("/en/")
     assert not again.has_header("Content-Encoding") and again.content == plain
+
+
+def test_unknown_query_parameters_share_the_page_and_never_reach_it(client, django_assert_num_queries):
+    """A tracking parameter is the same page: served from the cache, and not echoed into its links."""
+    plain = client.get("/en/statements/?year=2008")
+    with django_assert_num_queries(0):
+        tracked = client.get("/en/statements/?utm_source=newsletter&year=2008&fbclid=abc")
+    assert tracked.content == plain.content
+    assert "utm_source" not in tracked.text and "fbclid" not in tracked.text
+
+
+def test_declared_parameters_in_any_order_are_one_page(client, django_assert_num_queries):
+    client.get("/en/statements/?year=2008&priority=competitiveness")
+    with django_assert_num_queries(0):
+        client.get("/en/statements/?priority=competitiveness&year=2008")
+
+
+@pytest.mark.parametrize("junk", ["abc", "0", "007", "1e9", "99999999", "-1", "2&page=3"])
+def test_junk_page_numbers_are_answered_but_never_stored(client, junk):
+    """A stream of made-up query strings cannot fill the cache: only well-formed page numbers are stored."""
+    for _attempt in range(2):
+        response = client.get(f"/en/statements/?page={junk}")
+        assert response.status_code in {200, 404}
+    assert _stored_pages() == 0
+
+
+def _stored_pages():
+    return sum(":public-pages:page:" in key for key in cache._cache)
+
+
+def test_a_well_formed_page_number_is_stored(client, django_assert_num_queries):
+    client.get("/en/statements/?page=1")
+    with django_assert_num_queries(0):
+        assert client.get("/en/statements/?page=1").status_code == 200
+
+
+def test_the_default_file_cache_serves_and_drops_pages(
+    client, settings, tmp_path, django_assert_num_queries, django_assert_max_num_queries
+):
+    """Without REDIS_URL the workers of one server share a file cache: a page stored by one is read by
+    the next request, and an invalidation drops it for all of them."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    from django.core.cache import caches
+
+    assert caches["default"].__class__.__name__ == "FileBasedCache"
+    first = client.get("/en/priorities/")
+    assert list((tmp_path / "cache").glob("*.djcache")), "the page went to disk"
+    with django_assert_num_queries(0):
+        assert client.get("/en/priorities/").content == first.content
+    invalidate_public_pages()
+    with django_assert_max_num_queries(50) as queries:
+        client.get("/en/priorities/")
+    assert len(queries) > 0, "rendered afresh after the invalidation"

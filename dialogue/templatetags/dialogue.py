@@ -1,17 +1,25 @@
 """The conversation's template tags: how statement and priority pages show their dialogue.
 
+The published record (priorities/) stands without the conversation and never names its URLs;
+its pages reach it only through these tags, as pages reach django-contrib-comments.
+
 {% load dialogue %}
-{% comment_form statement %}     the form, or why there is none
-{% comment_thread statement %}   approved comments as threads, paginated
+{% comment_form statement %}              the form, or why there is none
+{% comment_thread statement %}            approved comments as threads, paginated
+{% conversation_feed_link subject %}      the <link rel="alternate"> of a statement's or priority's Atom feed
+{% conversation_links subject %}          its feed, participation figures (and a statement's downloads)
+{% comment_on_directive_link directive %} "Comment on this directive", while its statement is open
 """
 
 from crispy_forms.utils import render_crispy_form
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from spp_portal.cache import cached_fragment
+from pagecache.cache import cached_fragment
+from priorities.models import Directive, Priority, Statement
 
 from ..forms import CommentForm
 from ..models import Comment, RejectionReason
@@ -93,3 +101,48 @@ def comment_thread(context, statement):
 
     name = f"thread:{statement.pk}:{statement.updated_at.isoformat()}:{order}:{language}:{page_number}"
     return mark_safe(cached_fragment(name, render))  # noqa: S308 - rendered by our own template
+
+
+def _feed_url(subject: Statement | Priority) -> str:
+    if isinstance(subject, Statement):
+        return reverse("dialogue:statement-comments-feed", args=[subject.slug])
+    return reverse("dialogue:priority-activity-feed", args=[subject.slug])
+
+
+@register.inclusion_tag("dialogue/includes/conversation_feed_link.html")
+def conversation_feed_link(subject: Statement | Priority):
+    """For a page's <head>: feed readers find the conversation's Atom feed (a published statement's only)."""
+    shown = not isinstance(subject, Statement) or subject.is_published()
+    return {
+        "subject": subject,
+        "feed_url": _feed_url(subject) if shown else "",
+        "is_statement": isinstance(subject, Statement),
+    }
+
+
+@register.inclusion_tag("dialogue/includes/conversation_links.html")
+def conversation_links(subject: Statement | Priority):
+    """Follow, count and download the conversation about a published statement or a priority."""
+    is_statement = isinstance(subject, Statement)
+    if is_statement and not subject.is_published():
+        return {"shown": False}
+    return {
+        "shown": True,
+        "is_statement": is_statement,
+        "feed_url": _feed_url(subject),
+        "participation_url": reverse(
+            "dialogue:participation-statement" if is_statement else "dialogue:participation-priority",
+            args=[subject.slug],
+        ),
+        "csv_url": reverse("dialogue:open-data-csv", args=[subject.slug]) if is_statement else "",
+        "json_url": reverse("dialogue:open-data-json", args=[subject.slug]) if is_statement else "",
+    }
+
+
+@register.inclusion_tag("dialogue/includes/comment_on_directive_link.html")
+def comment_on_directive_link(directive: Directive):
+    """The way to comment on one directive, while its statement is open for comments."""
+    statement = directive.statement
+    if not statement.is_open_for_comments():
+        return {"url": ""}
+    return {"url": f"{reverse('dialogue:comment-create', args=[statement.slug])}?about=directive:{directive.pk}"}
