@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1
 SERVE_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: help install install-dev run serve bench test lint audit format migrations migrations-check messages makemessages ci clean
+.PHONY: help install install-dev run serve bench export-memory test lint audit format migrations migrations-check messages makemessages ci clean
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:8000 (SQLite)"
@@ -46,9 +46,13 @@ serve: install messages
 	$(SERVE_ENV) $(BIN)/gunicorn spp_portal.wsgi --bind 127.0.0.1:8000 --workers 2 --access-logfile -
 
 # Throughput of the main pages against a bare template page, under gunicorn (not a test; see
-# spp_portal/bench.py). SQLite in var/bench/, or DATABASE_URL=postgres://... (created if missing).
+# tools/bench.py). SQLite in var/bench/, or DATABASE_URL=postgres://... (created if missing).
 bench: install messages
-	DATABASE_URL="$(DATABASE_URL)" $(BIN)/python -m spp_portal.bench $(BENCH_ARGS)
+	DATABASE_URL="$(DATABASE_URL)" $(BIN)/python -m tools.bench $(BENCH_ARGS)
+
+# Peak memory of the streamed open-data export of 100,000 comments (tools/export_memory.py).
+export-memory: install messages
+	DATABASE_URL="$(DATABASE_URL)" $(BIN)/python -m tools.export_memory $(EXPORT_ARGS)
 
 test: install-dev messages
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)

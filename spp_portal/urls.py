@@ -34,7 +34,7 @@ urlpatterns += i18n_patterns(
 )
 
 if settings.BENCHMARK:
-    # `make bench` (spp_portal/bench.py): a bare template page through the same middleware,
+    # `make bench` (tools/bench.py): a bare template page through the same middleware,
     # the ceiling every page's throughput is compared with. Never in normal runs.
     urlpatterns += i18n_patterns(
         path("benchmark/ceiling/", TemplateView.as_view(template_name="benchmark/ceiling.html")),

@@ -190,7 +190,7 @@ def prepare_database(database_url: str, env: dict[str, str], statements: int) ->
         f"{EXPORT_COMMENTS:,} approved on {EXPORT_STATEMENT} for the export...",
         flush=True,
     )
-    manage("shell", "-c", "from spp_portal.bench import seed_comments; seed_comments()", DJANGO_DEBUG="1")
+    manage("shell", "-c", "from tools.bench import seed_comments; seed_comments()", DJANGO_DEBUG="1")
     if not database_url.startswith("sqlite"):
         # What autovacuum does within a minute of a bulk load: statistics for the planner, and
         # the visibility map that lets index-only scans (the queue's author counts) skip the heap.
@@ -201,7 +201,7 @@ def prepare_database(database_url: str, env: dict[str, str], statements: int) ->
     manage("collectstatic", "--noinput", "-v", "0")
     # seed_demo changes statements outside the admin: start a new page-cache generation (this
     # matters with REDIS_URL, whose cache is not cleared here).
-    manage("shell", "-c", "from spp_portal.cache import _end_generation; _end_generation()")
+    manage("shell", "-c", "from pagecache.cache import invalidate_public_pages; invalidate_public_pages()")
 
 
 def seed_comments() -> None:
@@ -211,7 +211,7 @@ def seed_comments() -> None:
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from dialogue.management.commands.seed_demo import CommentSeeder
+    from dialogue.demo import CommentSeeder
     from priorities.models import Statement
 
     def quiet(message):
@@ -261,7 +261,7 @@ def wait_until_serving(base: str, server: subprocess.Popen, log_path: Path) -> N
 
 
 def measure(page: Page, base: str, wrk: str, options) -> Result:
-    # Every browser accepts gzip: cached pages are then sent compressed (see spp_portal/cache.py).
+    # Every browser accepts gzip: cached pages are then sent compressed (see pagecache/cache.py).
     headers = ["-H", "Accept-Encoding: gzip"]
     if page.signed_in_as:
         headers += ["-H", f"Cookie: {session_cookie(page.signed_in_as)}"]
@@ -399,12 +399,12 @@ def count_queries(page: Page) -> tuple[int, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from spp_portal.cache import _end_generation
+    from pagecache.cache import invalidate_public_pages
 
     client = Client()
     if page.signed_in_as:
         client.cookies.load(session_cookie(page.signed_in_as))
-    _end_generation()
+    invalidate_public_pages()  # outside a transaction: at once
     counts = []
     for _attempt in ("cold", "warm"):
         with CaptureQueriesContext(connection) as queries:

@@ -15,9 +15,9 @@ under 200 MB). It
    streaming (tracemalloc) and the whole process's peak resident memory (ru_maxrss), which
    includes Django itself.
 
-    python -m spp_portal.export_memory                       # SQLite, 100,000 comments
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/spp_export python -m spp_portal.export_memory
-    python -m spp_portal.export_memory --comments 20000      # quicker
+    python -m tools.export_memory                       # SQLite, 100,000 comments
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/spp_export python -m tools.export_memory
+    python -m tools.export_memory --comments 20000      # quicker
 """
 
 import argparse
@@ -56,17 +56,17 @@ def main() -> int:
     if options.measure_only:
         return measure()
     if database_url.startswith("postgres"):
-        from spp_portal.bench import create_postgres_database
+        from tools.bench import create_postgres_database
 
         create_postgres_database(database_url)
     subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "spp_portal.export_memory", "--comments", str(options.comments), "--measure-only"],
+        [sys.executable, "-m", "tools.export_memory", "--comments", str(options.comments), "--measure-only"],
         env={**env, "DJANGO_DEBUG": "1", "SPP_EXPORT_SEED_ONLY": "1"},
         check=True,
         cwd=ROOT,
     )
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "spp_portal.export_memory", "--comments", str(options.comments), "--measure-only"],
+        [sys.executable, "-m", "tools.export_memory", "--comments", str(options.comments), "--measure-only"],
         env={**env, "DJANGO_DEBUG": "0"},
         check=True,
         cwd=ROOT,
@@ -84,7 +84,7 @@ def _setup():
 def seed(count: int) -> None:
     from django.core.management import call_command
 
-    from dialogue.management.commands.seed_demo import CommentSeeder
+    from dialogue.demo import CommentSeeder
     from dialogue.models import Comment, OfficialResponse
     from priorities.models import Statement
 
