@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -52,13 +53,42 @@ class PriorityAdmin(InvalidatesPublicPages, TranslationAdmin):
 
 
 class DirectiveInline(TranslationTabularInline):
+    # No progress here: a status is reported with the dated note that supports it, on the directive's own page.
     model = Directive
     extra = 1
-    fields = ["order", "priority", "text", "progress"]
+    fields = ["order", "priority", "text"]
+
+
+class ProgressNoteFormSet(BaseInlineFormSet):
+    """
+    A directive claims no progress that no source supports: a status other than "no progress
+    reported" needs a dated progress note, and notes need the status they support.
+    """
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        notes = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        reported = self.instance.progress != Directive.Progress.NOT_REPORTED
+        if reported and not notes:
+            raise forms.ValidationError(
+                gettext(
+                    "“%(status)s” needs a dated progress note that supports it. Add one, or choose "
+                    "“No progress reported”."
+                )
+                % {"status": self.instance.get_progress_display()},
+                code="progress_without_note",
+            )
+        if notes and not reported:
+            raise forms.ValidationError(
+                gettext("Choose the status that these progress notes report."), code="note_without_progress"
+            )
 
 
 class ProgressNoteInline(TranslationTabularInline):
     model = ProgressNote
+    formset = ProgressNoteFormSet
     extra = 1
     fields = ["date", "note"]
 

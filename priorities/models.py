@@ -200,6 +200,9 @@ class Directive(models.Model):
     """One instruction to officials in a statement, under one priority."""
 
     class Progress(models.TextChoices):
+        # The default, and the only status a directive may have without a dated progress note:
+        # the portal claims no progress that no source supports.
+        NOT_REPORTED = "not_reported", _("No progress reported")
         NOT_STARTED = "not_started", _("Not started")
         UNDER_WAY = "under_way", _("Under way")
         ACHIEVED = "achieved", _("Achieved")
@@ -212,7 +215,13 @@ class Directive(models.Model):
     )
     text = models.TextField(_("text"))
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    progress = models.CharField(_("progress"), max_length=12, choices=Progress.choices, default=Progress.NOT_STARTED)
+    progress = models.CharField(
+        _("progress"),
+        max_length=12,
+        choices=Progress.choices,
+        default=Progress.NOT_REPORTED,
+        help_text=_("Any status but “No progress reported” needs a dated progress note that supports it."),
+    )
 
     objects = DirectiveQuerySet.as_manager()
 

@@ -6,7 +6,14 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from priorities.models import CommentPeriodChange, PublicationWithoutLanguage, PublishingEvent, Statement
+from priorities.models import (
+    CommentPeriodChange,
+    Directive,
+    ProgressNote,
+    PublicationWithoutLanguage,
+    PublishingEvent,
+    Statement,
+)
 
 from .factories import make_publisher, make_statement
 
@@ -240,3 +247,47 @@ class TestChangeForm:
         page = client.get(change_url(statement)).text
         assert "Publishing record" in page
         assert "Withdrawn. Reason: Published in error." in page
+
+
+class TestDirectiveProgress:
+    def directive_form(self, directive, progress, notes=()):
+        data = {
+            "priority": directive.priority_id,
+            "order": directive.order,
+            "text_en": directive.text_en,
+            "text_fr": "",
+            "text_es": "",
+            "progress": progress,
+            "progress_notes-TOTAL_FORMS": str(len(notes)),
+            "progress_notes-INITIAL_FORMS": "0",
+        }
+        for number, (date, note) in enumerate(notes):
+            data[f"progress_notes-{number}-date"] = date
+            data[f"progress_notes-{number}-note_en"] = note
+        return data
+
+    def test_a_status_without_a_dated_note_is_refused(self, client, publisher):
+        directive = make_statement().directives.first()
+        url = f"/admin/priorities/directive/{directive.pk}/change/"
+        response = client.post(url, self.directive_form(directive, "under_way"))
+        assert response.status_code == 200
+        assert "needs a dated progress note that supports it" in response.text
+        assert Directive.objects.get(pk=directive.pk).progress == Directive.Progress.NOT_REPORTED
+
+    def test_a_status_with_its_dated_note_is_saved(self, client, publisher):
+        directive = make_statement().directives.first()
+        url = f"/admin/priorities/directive/{directive.pk}/change/"
+        response = client.post(url, self.directive_form(directive, "under_way", [("2008-06-01", "Working group met.")]))
+        assert response.status_code == 302
+        assert Directive.objects.get(pk=directive.pk).progress == Directive.Progress.UNDER_WAY
+        assert ProgressNote.objects.get(directive=directive).note_en == "Working group met."
+
+    def test_a_note_without_a_status_is_refused(self, client, publisher):
+        directive = make_statement().directives.first()
+        url = f"/admin/priorities/directive/{directive.pk}/change/"
+        response = client.post(
+            url, self.directive_form(directive, "not_reported", [("2008-06-01", "Working group met.")])
+        )
+        assert response.status_code == 200
+        assert "Choose the status that these progress notes report." in response.text
+        assert not ProgressNote.objects.exists()

@@ -10,9 +10,16 @@ from django.utils import timezone
 
 from dialogue import services as dialogue_services
 from priorities import services
-from priorities.models import CommentPeriodChange, PublicationWithoutLanguage, PublishingEvent, Statement
+from priorities.models import (
+    CommentPeriodChange,
+    Directive,
+    Priority,
+    PublicationWithoutLanguage,
+    PublishingEvent,
+    Statement,
+)
 
-from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
+from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user, seed_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -287,6 +294,35 @@ class TestNotYetOpen:
         statement = make_statement(published_at=publication)
         assert statement.comments_open_from() == publication
         assert statement.comments_not_yet_open()
+
+
+class TestDirectiveProgress:
+    def test_the_2008_directives_claim_no_progress(self, client):
+        """They shipped as "under way" with no note behind them; the migration resets them."""
+        directives = seed_statement().directives.all()
+        assert {directive.progress for directive in directives} == {Directive.Progress.NOT_REPORTED}
+        assert not any(directive.progress_notes.exists() for directive in directives)
+
+    def test_the_statement_and_priority_pages_say_no_progress_reported(self, client):
+        statement_page = client.get(seed_statement().get_absolute_url()).text
+        assert statement_page.count("No progress reported") == 5
+        assert "Under way" not in statement_page
+        priority_page = client.get("/en/priorities/competitiveness/").text
+        assert "No progress reported" in priority_page
+        assert "Under way" not in priority_page
+        assert "Aucun progrès signalé" in client.get("/fr/priorities/competitiveness/").text
+        assert "No se han reportado avances" in client.get(f"/es/statements/{seed_statement().slug}/").text
+
+    def test_search_results_say_no_progress_reported(self, client):
+        page = client.get("/en/search/", {"q": "counterfeiting"}).text
+        assert "No progress reported" in page
+        assert "Under way" not in page
+
+    def test_a_new_directive_starts_with_no_progress_reported(self):
+        directive = Directive.objects.create(
+            statement=make_statement(), priority=Priority.objects.first(), text_en="Meet again"
+        )
+        assert directive.get_progress_display() == "No progress reported"
 
 
 def test_publishing_events_are_append_only():
