@@ -146,7 +146,14 @@ def comment_submit(
     statement = Statement.objects.get(pk=statement.pk)
     if not statement.is_open_for_comments(at=now):
         raise CommentPeriodClosed(
-            _("The comment period for this statement is closed. Your comment was not submitted; its text is below.")
+            _(
+                "The comment period for this statement has not opened yet. Your comment was not submitted; "
+                "its text is below."
+            )
+            if statement.comments_not_yet_open()
+            else _(
+                "The comment period for this statement is closed. Your comment was not submitted; its text is below."
+            )
         )
     limit, window = settings.COMMENT_RATE_LIMIT
     recent = Comment.objects.filter(author=author, submitted_at__gt=now - datetime.timedelta(seconds=window)).count()

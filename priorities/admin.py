@@ -4,24 +4,20 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from pagecache.cache import invalidate_public_pages
 
+from . import services
 from .languages import language_in_sentence
-from .models import (
-    CommentPeriodExtension,
-    Directive,
-    Priority,
-    ProgressNote,
-    PublicationWithoutLanguage,
-    Statement,
-)
+from .models import Directive, Priority, ProgressNote, PublicationWithoutLanguage, PublishingEvent, Statement
 
 
 class InvalidatesPublicPages:
@@ -57,13 +53,42 @@ class PriorityAdmin(InvalidatesPublicPages, TranslationAdmin):
 
 
 class DirectiveInline(TranslationTabularInline):
+    # No progress here: a status is reported with the dated note that supports it, on the directive's own page.
     model = Directive
     extra = 1
-    fields = ["order", "priority", "text", "progress"]
+    fields = ["order", "priority", "text"]
+
+
+class ProgressNoteFormSet(BaseInlineFormSet):
+    """
+    A directive claims no progress that no source supports: a status other than "no progress
+    reported" needs a dated progress note, and notes need the status they support.
+    """
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        notes = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        reported = self.instance.progress != Directive.Progress.NOT_REPORTED
+        if reported and not notes:
+            raise forms.ValidationError(
+                gettext(
+                    "“%(status)s” needs a dated progress note that supports it. Add one, or choose "
+                    "“No progress reported”."
+                )
+                % {"status": self.instance.get_progress_display()},
+                code="progress_without_note",
+            )
+        if notes and not reported:
+            raise forms.ValidationError(
+                gettext("Choose the status that these progress notes report."), code="note_without_progress"
+            )
 
 
 class ProgressNoteInline(TranslationTabularInline):
     model = ProgressNote
+    formset = ProgressNoteFormSet
     extra = 1
     fields = ["date", "note"]
 
@@ -85,10 +110,51 @@ class DirectiveAdmin(InvalidatesPublicPages, TranslationAdmin):
         return False
 
 
-class StatementAdminForm(forms.ModelForm):
+class WithdrawalReasonFields(forms.Form):
+    """The reason for a withdrawal, in the three languages: readers see it at the statement's address."""
+
+    withdrawal_reason_en = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    withdrawal_reason_fr = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    withdrawal_reason_es = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Labels in the publisher's language, so built per request rather than at import.
+        for code, _name in settings.LANGUAGES:
+            field = self.fields[f"withdrawal_reason_{code}"]
+            field.label = gettext("Reason for the withdrawal, in %(language)s") % {
+                "language": language_in_sentence(code)
+            }
+        self.fields["withdrawal_reason_en"].help_text = gettext(
+            "Needed to withdraw a published statement, in one language at least: the statement's address "
+            "then says that it was withdrawn, when, and why."
+        )
+
+    def withdrawal_reason(self) -> dict[str, str]:
+        """The reason by language, or a form error (ValidationError) when there is none."""
+        try:
+            return services.clean_reason(
+                {code: self.cleaned_data.get(f"withdrawal_reason_{code}", "") for code, _n in settings.LANGUAGES}
+            )
+        except services.PublishingError as error:
+            raise forms.ValidationError({"withdrawal_reason_en": error.message}, code=error.code) from error
+
+
+class WithdrawalForm(WithdrawalReasonFields):
+    """The withdraw action's confirmation page."""
+
+    def clean(self):
+        cleaned = super().clean()
+        self.reason = self.withdrawal_reason()
+        return cleaned
+
+
+class StatementAdminForm(WithdrawalReasonFields, forms.ModelForm):
     """
-    Translation parity: a statement becoming published with no official title and body in one of
-    the three languages needs the publisher's explicit "publish without" for that language.
+    Checks, before anything is saved, what the publishing services will check again when they run:
+    the status change is allowed; a withdrawal has a reason; translation parity — a statement
+    becoming published with no official title and body in one of the three languages, or a
+    published one losing a language, needs the publisher's explicit "publish without" for it.
     """
 
     publish_without_en = forms.BooleanField(required=False)
@@ -97,7 +163,6 @@ class StatementAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Labels in the publisher's language, so built per request rather than at import.
         for code, _name in settings.LANGUAGES:
             field = self.fields.get(f"publish_without_{code}")
             if field is not None:
@@ -108,31 +173,51 @@ class StatementAdminForm(forms.ModelForm):
                     "Needed only when this language has no title or body. Your confirmation is recorded."
                 )
         self.confirmed_missing: list[str] = []
+        self.reason: dict[str, str] = {}
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("status") != Statement.Status.PUBLISHED or self.initial.get("status") == cleaned["status"]:
+        # Still the statement as stored: the form's values reach the instance after clean().
+        stored = self.instance
+        status = cleaned.get("status")
+        if status is None:
             return cleaned
-        texts = {
-            f"{field}_{code}": cleaned.get(f"{field}_{code}")
-            for field in ("title", "body")
-            for code, _n in settings.LANGUAGES
-        }
-        missing = Statement(**texts).missing_languages()
-        for code in missing:
-            if not cleaned.get(f"publish_without_{code}"):
-                self.add_error(
-                    f"publish_without_{code}",
-                    forms.ValidationError(
-                        gettext(
-                            "There is no official %(language)s title and body. Add them, or confirm "
-                            "publishing without them."
-                        )
-                        % {"language": language_in_sentence(code)},
-                        code="translation_missing",
-                    ),
-                )
-        self.confirmed_missing = missing
+        publication_time = cleaned.get("published_at")
+        if status != stored.status or (
+            status == Statement.Status.PUBLISHED and publication_time != stored.published_at
+        ):
+            try:
+                services.check_status_change(statement=stored, status=status, publication_time=publication_time)
+            except services.PublishingError as error:
+                self.add_error("status", forms.ValidationError(error.message, code=error.code))
+                return cleaned
+        if status == Statement.Status.WITHDRAWN and stored.status != Statement.Status.WITHDRAWN:
+            try:
+                self.reason = self.withdrawal_reason()
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        if status == Statement.Status.PUBLISHED:
+            texts = {
+                f"{field}_{code}": cleaned.get(f"{field}_{code}")
+                for field in ("title", "body")
+                for code, _n in settings.LANGUAGES
+            }
+            self.confirmed_missing = services.languages_to_confirm(
+                statement=Statement(**texts), before=stored if stored.pk else None
+            )
+            for code in self.confirmed_missing:
+                if not cleaned.get(f"publish_without_{code}"):
+                    self.add_error(
+                        f"publish_without_{code}",
+                        forms.ValidationError(
+                            gettext(
+                                "There is no official %(language)s title and body. Add them, or confirm "
+                                "publishing without them."
+                            )
+                            % {"language": language_in_sentence(code)},
+                            code="translation_missing",
+                        ),
+                    )
         return cleaned
 
 
@@ -160,7 +245,7 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
     filter_horizontal = ["priorities"]
     inlines = [DirectiveInline, PublicationWithoutLanguageInline]
     actions = ["publish", "withdraw"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "publishing_record"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "original_language", "priorities"]}),
         (
@@ -174,6 +259,8 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
                     "status",
                     "published_at",
                     ("publish_without_en", "publish_without_fr", "publish_without_es"),
+                    ("withdrawal_reason_en", "withdrawal_reason_fr", "withdrawal_reason_es"),
+                    "publishing_record",
                     "created_at",
                     "updated_at",
                 ]
@@ -182,24 +269,100 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
         (_("Comment period"), {"fields": ["comments_open_at", "comments_close_at"]}),
     ]
 
+    # What the public sees of a statement's life — status, publication time, comment period — is
+    # changed only through priorities/services.py, which checks and records each change.
+    WORKFLOW_FIELDS = ("status", "published_at", "comments_open_at", "comments_close_at")
+
     def save_model(self, request, obj, form, change):
-        # A later closing time on a statement that already had one is an extension: record it.
-        previous = form.initial.get("comments_close_at") if change else None
-        super().save_model(request, obj, form, change)
-        if previous and obj.comments_close_at and obj.comments_close_at > previous:
-            CommentPeriodExtension.objects.create(
-                statement=obj, previous_close=previous, new_close=obj.comments_close_at, extended_by=request.user
-            )
-        PublicationWithoutLanguage.objects.bulk_create(
-            PublicationWithoutLanguage(statement=obj, language=code, confirmed_by=request.user)
-            for code in getattr(form, "confirmed_missing", [])
+        """Save the texts as edited; hand the status, publication time and comment period to the services."""
+        stored = Statement.objects.get(pk=obj.pk) if change else Statement()
+        wanted = {field: getattr(obj, field) for field in self.WORKFLOW_FIELDS}
+        obj.status, obj.comments_open_at, obj.comments_close_at = (
+            stored.status,
+            stored.comments_open_at,
+            stored.comments_close_at,
         )
+        if stored.status != Statement.Status.DRAFT:
+            obj.published_at = stored.published_at  # a draft's publication time is only a plan, saved as written
+        super().save_model(request, obj, form, change)
+        try:
+            self._apply_workflow(request, obj, form, stored, wanted)
+        except services.PublishingError as error:
+            # Checked by the form already; only a change made by someone else meanwhile gets here.
+            self.message_user(request, error.message, messages.ERROR)
+        obj.refresh_from_db()
+
+    def _apply_workflow(self, request, obj, form, stored, wanted):
+        by = request.user
+        period = (wanted["comments_open_at"], wanted["comments_close_at"])
+        if period != (stored.comments_open_at, stored.comments_close_at):
+            services.comment_period_change(statement=obj, by=by, opens_at=period[0], closes_at=period[1])
+        status = wanted["status"]
+        if status == Statement.Status.PUBLISHED and (
+            stored.status != status or wanted["published_at"] != stored.published_at
+        ):
+            services.statement_publish(
+                statement=obj, by=by, at=wanted["published_at"], confirmed_without=form.confirmed_missing
+            )
+        elif status == Statement.Status.WITHDRAWN and stored.status != status:
+            services.statement_withdraw(statement=obj, by=by, reason=form.reason)
+        elif status == Statement.Status.DRAFT and stored.status != status:
+            services.statement_return_to_draft(statement=obj, by=by)
+        elif form.confirmed_missing:
+            services.statement_confirm_missing_languages(statement=obj, by=by, languages=form.confirmed_missing)
+
+    @admin.display(description=_("Publishing record"))
+    def publishing_record(self, obj):
+        """Who published, scheduled, withdrew, and changed the comment period, and when: the record, read-only."""
+        if obj.pk is None:
+            return "—"
+        entries = [(event.at, self._describe_event(event), event.actor) for event in obj.publishing_events.all()] + [
+            (change.changed_at, self._describe_period_change(change), change.changed_by)
+            for change in obj.period_changes.all()
+        ]
+        if not entries:
+            return "—"
+        entries.sort(key=lambda entry: entry[0])
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {} ({})</li>",
+                ((date_format(localtime(at), "DATETIME_FORMAT"), text, actor or "—") for at, text, actor in entries),
+            ),
+        )
+
+    @staticmethod
+    def _describe_event(event):
+        when = date_format(localtime(event.publication_time), "DATETIME_FORMAT") if event.publication_time else "—"
+        if event.action == PublishingEvent.Action.WITHDRAWN:
+            return gettext("Withdrawn. Reason: %(reason)s") % {"reason": event.reason}
+        if event.action in (PublishingEvent.Action.PUBLISHED, PublishingEvent.Action.SCHEDULED):
+            return gettext("%(action)s, public from %(time)s") % {"action": event.get_action_display(), "time": when}
+        return event.get_action_display()
+
+    @staticmethod
+    def _describe_period_change(change):
+        def moment(value):
+            return date_format(localtime(value), "DATETIME_FORMAT") if value else "—"
+
+        return gettext(
+            "Comment period changed: opening %(old_open)s → %(new_open)s, closing %(old_close)s → %(new_close)s"
+        ) % {
+            "old_open": moment(change.previous_open),
+            "old_close": moment(change.previous_close),
+            "new_open": moment(change.new_open),
+            "new_close": moment(change.new_close),
+        }
 
     @admin.action(description=_("Publish the selected statements now (or at their scheduled time)"))
     def publish(self, request, queryset):
         """Publish; a statement missing a language first goes through the "publish without" confirmation."""
         statements = list(queryset.exclude(status=Statement.Status.PUBLISHED))
-        missing = {statement.pk: statement.missing_languages() for statement in statements}
+        missing = {
+            statement.pk: services.languages_to_confirm(statement=statement, before=statement)
+            for statement in statements
+        }
         if any(missing.values()) and "confirm_parity" not in request.POST:
             return TemplateResponse(
                 request,
@@ -216,22 +379,20 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
                 },
             )
         confirmed = set(request.POST.getlist("publish_without"))
-        now = timezone.now()
         count = skipped = 0
-        with transaction.atomic():
-            for statement in statements:
-                if any(f"{statement.pk}:{code}" not in confirmed for code in missing[statement.pk]):
-                    skipped += 1
-                    continue
-                statement.status = Statement.Status.PUBLISHED
-                statement.published_at = statement.published_at or now
-                statement.save(update_fields=["status", "published_at", "updated_at"])
-                PublicationWithoutLanguage.objects.bulk_create(
-                    PublicationWithoutLanguage(statement=statement, language=code, confirmed_by=request.user)
-                    for code in missing[statement.pk]
+        for statement in statements:
+            try:
+                services.statement_publish(
+                    statement=statement,
+                    by=request.user,
+                    confirmed_without=[code for code in missing[statement.pk] if f"{statement.pk}:{code}" in confirmed],
                 )
+            except services.TranslationNotConfirmed:
+                skipped += 1
+            except services.PublishingError as error:
+                self.message_user(request, f"{statement}: {error.message}", messages.ERROR)
+            else:
                 count += 1
-        invalidate_public_pages()
         self.message_user(
             request,
             ngettext("%(count)d statement published.", "%(count)d statements published.", count) % {"count": count},
@@ -249,12 +410,32 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=_("Withdraw the selected statements"))
+    @admin.action(description=_("Withdraw the selected statements (asks for the reason)"))
     def withdraw(self, request, queryset):
-        count = queryset.exclude(status=Statement.Status.WITHDRAWN).update(
-            status=Statement.Status.WITHDRAWN, updated_at=timezone.now()
-        )
-        invalidate_public_pages()
+        """Withdraw with a reason, asked for on a confirmation page; only published statements can be withdrawn."""
+        statements = list(queryset)
+        form = WithdrawalForm(request.POST if "confirm_withdrawal" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/priorities/statement/withdraw_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": gettext("Withdraw statements"),
+                    "opts": self.model._meta,
+                    "statements": statements,
+                    "form": form,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        count = 0
+        for statement in statements:
+            try:
+                services.statement_withdraw(statement=statement, by=request.user, reason=form.reason)
+            except services.PublishingError as error:
+                self.message_user(request, f"{statement}: {error.message}", messages.WARNING)
+            else:
+                count += 1
         self.message_user(
             request,
             ngettext("%(count)d statement withdrawn.", "%(count)d statements withdrawn.", count) % {"count": count},

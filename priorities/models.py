@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +38,11 @@ class StatementQuerySet(models.QuerySet):
     def open_for_comments(self):
         now = timezone.now()
         return self.published().filter(comments_open_at__lte=now, comments_close_at__gt=now)
+
+    def withdrawn(self):
+        """Statements taken off the public site by a recorded withdrawal (their address answers 410 Gone)."""
+        withdrawal = PublishingEvent.objects.filter(statement=OuterRef("pk"), action=PublishingEvent.Action.WITHDRAWN)
+        return self.filter(Exists(withdrawal), status=Statement.Status.WITHDRAWN)
 
     def visible_to(self, user):
         """Publishers preview drafts and scheduled statements; everyone else sees the published ones."""
@@ -140,8 +145,17 @@ class Statement(models.Model):
             and self.comments_open_at <= at < self.comments_close_at
         )
 
+    def comments_open_from(self):
+        """When readers may first comment: the period's opening, or the publication if that comes later."""
+        if self.comments_open_at is None:
+            return None
+        if self.published_at is not None and self.published_at > self.comments_open_at:
+            return self.published_at
+        return self.comments_open_at
+
     def comments_not_yet_open(self) -> bool:
-        return self.comments_open_at is not None and timezone.now() < self.comments_open_at
+        opens = self.comments_open_from()
+        return opens is not None and timezone.now() < opens
 
     def comments_closed(self) -> bool:
         return self.comments_close_at is not None and timezone.now() >= self.comments_close_at
@@ -169,6 +183,12 @@ class Statement(models.Model):
             return language
         return self.original_language if self.original_language in official else official[0]
 
+    def latest_withdrawal(self):
+        """The recorded withdrawal in force (who, when, why), or None."""
+        if self.status != self.Status.WITHDRAWN:
+            return None
+        return self.publishing_events.filter(action=PublishingEvent.Action.WITHDRAWN).order_by("-at", "-pk").first()
+
 
 class DirectiveQuerySet(models.QuerySet):
     def published(self):
@@ -180,6 +200,9 @@ class Directive(models.Model):
     """One instruction to officials in a statement, under one priority."""
 
     class Progress(models.TextChoices):
+        # The default, and the only status a directive may have without a dated progress note:
+        # the portal claims no progress that no source supports.
+        NOT_REPORTED = "not_reported", _("No progress reported")
         NOT_STARTED = "not_started", _("Not started")
         UNDER_WAY = "under_way", _("Under way")
         ACHIEVED = "achieved", _("Achieved")
@@ -192,7 +215,13 @@ class Directive(models.Model):
     )
     text = models.TextField(_("text"))
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    progress = models.CharField(_("progress"), max_length=12, choices=Progress.choices, default=Progress.NOT_STARTED)
+    progress = models.CharField(
+        _("progress"),
+        max_length=12,
+        choices=Progress.choices,
+        default=Progress.NOT_REPORTED,
+        help_text=_("Any status but “No progress reported” needs a dated progress note that supports it."),
+    )
 
     objects = DirectiveQuerySet.as_manager()
 
@@ -208,26 +237,39 @@ class Directive(models.Model):
         return f"{self.statement.get_absolute_url()}#directive-{self.pk}"
 
 
-class CommentPeriodExtension(models.Model):
-    """A publisher moved a statement's comment deadline later; shown on the statement page."""
+class CommentPeriodChange(models.Model):
+    """
+    A publisher set, moved or removed a statement's comment period: who, when, from what to what.
+
+    Extensions and shortenings are shown on the statement page, so that a reader who planned
+    around the old deadline sees that it moved. Append-only, like the other publishing records.
+    """
 
     statement = models.ForeignKey(
-        Statement, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("statement")
+        Statement, on_delete=models.CASCADE, related_name="period_changes", verbose_name=_("statement")
     )
-    previous_close = models.DateTimeField(_("previous closing time"))
-    new_close = models.DateTimeField(_("new closing time"))
-    extended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("extended by")
+    previous_open = models.DateTimeField(_("previous opening time"), null=True, blank=True)
+    previous_close = models.DateTimeField(_("previous closing time"), null=True, blank=True)
+    new_open = models.DateTimeField(_("new opening time"), null=True, blank=True)
+    new_close = models.DateTimeField(_("new closing time"), null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("changed by")
     )
-    extended_at = models.DateTimeField(_("extended at"), auto_now_add=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
-        ordering = ["extended_at", "pk"]
-        verbose_name = _("comment period extension")
-        verbose_name_plural = _("comment period extensions")
+        ordering = ["changed_at", "pk"]
+        verbose_name = _("comment period change")
+        verbose_name_plural = _("comment period changes")
 
     def __str__(self):
-        return f"{self.statement}: {self.previous_close:%Y-%m-%d} → {self.new_close:%Y-%m-%d}"
+        return f"{self.statement}: {self.previous_close} → {self.new_close}"
+
+    def is_extension(self) -> bool:
+        return self.previous_close is not None and self.new_close is not None and self.new_close > self.previous_close
+
+    def is_shortening(self) -> bool:
+        return self.previous_close is not None and self.new_close is not None and self.new_close < self.previous_close
 
 
 class ProgressNote(models.Model):
@@ -273,3 +315,45 @@ class PublicationWithoutLanguage(models.Model):
 
     def __str__(self):
         return f"{self.statement}: {self.get_language_display()}"
+
+
+class PublishingEvent(models.Model):
+    """
+    One entry of a statement's publishing record: who published, scheduled, withdrew it or
+    returned it to draft, and when. Written by priorities/services.py, never changed afterwards.
+
+    A withdrawal's reason is public (the statement's address then answers 410 Gone and says why),
+    so it is written in the three languages like the statement itself.
+    """
+
+    class Action(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        SCHEDULED = "scheduled", _("Scheduled")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        RETURNED_TO_DRAFT = "draft", _("Returned to draft")
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="publishing_events", verbose_name=_("statement")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    publication_time = models.DateTimeField(
+        _("publication time"), null=True, blank=True, help_text=_("When the statement is, or was to be, public.")
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("publishing event")
+        verbose_name_plural = _("publishing events")
+
+    def __str__(self):
+        return f"{self.statement}: {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Publishing events are append-only.")
+        super().save(*args, **kwargs)

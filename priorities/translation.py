@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Directive, Priority, ProgressNote, Statement
+from .models import Directive, Priority, ProgressNote, PublishingEvent, Statement
 
 
 @register(Priority)
@@ -23,3 +23,9 @@ class DirectiveTranslationOptions(TranslationOptions):
 @register(ProgressNote)
 class ProgressNoteTranslationOptions(TranslationOptions):
     fields = ("note",)
+
+
+@register(PublishingEvent)
+class PublishingEventTranslationOptions(TranslationOptions):
+    # A withdrawal's reason is read on the statement's address in the reader's language.
+    fields = ("reason",)

@@ -68,9 +68,12 @@ def statement_detail(request, slug):
     """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
     # A published statement is the same row for every reader: kept once per cache generation
     # (edits in the admin start a new one). Only otherwise does the reader's permission matter.
-    statement = cached_fragment(
-        f"published-statement:{slug}", lambda: Statement.objects.published().filter(slug=slug).first()
-    ) or get_object_or_404(Statement.objects.visible_to(request.user), slug=slug)
+    statement = (
+        cached_fragment(f"published-statement:{slug}", lambda: Statement.objects.published().filter(slug=slug).first())
+        or Statement.objects.visible_to(request.user).filter(slug=slug).first()
+    )
+    if statement is None:
+        return statement_gone(request, get_object_or_404(Statement.objects.withdrawn(), slug=slug))
 
     def directive_groups():
         directives = statement.directives.select_related("priority").order_by("priority__order", "order")
@@ -86,4 +89,14 @@ def statement_detail(request, slug):
             "content_language": statement.content_language(get_language()),
             "official_languages": statement.official_languages(),
         },
+    )
+
+
+def statement_gone(request, statement):
+    """A withdrawn statement's address: 410 Gone, saying when and why it was withdrawn, rather than a bare 404."""
+    return render(
+        request,
+        "priorities/statement_gone.html",
+        {"statement": statement, "withdrawal": statement.latest_withdrawal()},
+        status=410,
     )

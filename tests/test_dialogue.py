@@ -12,7 +12,7 @@ from django.utils import timezone
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent
 from pagecache.cache import invalidate_public_pages
-from priorities.models import CommentPeriodExtension
+from priorities.models import CommentPeriodChange
 
 from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
 
@@ -177,7 +177,7 @@ class TestCommentPeriod:
         previous = statement.comments_close_at
         new_close = previous.replace(microsecond=0) + datetime.timedelta(days=14)
         post_admin_change(statement, client, comments_close_at=new_close)
-        extension = CommentPeriodExtension.objects.get(statement=statement)
+        extension = CommentPeriodChange.objects.get(statement=statement)
         assert (extension.previous_close, extension.new_close) == (previous, new_close)
         client.logout()
         assert "Extended on" in client.get(statement.get_absolute_url()).text

@@ -145,8 +145,16 @@ def test_withdrawing_in_the_admin_takes_the_statement_down_at_once(client, djang
     assert client.get(statement.get_absolute_url()).status_code == 200
     publisher = _publisher_client()
     with django_capture_on_commit_callbacks(execute=True):
-        publisher.post("/admin/priorities/statement/", {"action": "withdraw", "_selected_action": [statement.pk]})
-    assert client.get(statement.get_absolute_url()).status_code == 404
+        publisher.post(
+            "/admin/priorities/statement/",
+            {
+                "action": "withdraw",
+                "_selected_action": [statement.pk],
+                "confirm_withdrawal": "1",
+                "withdrawal_reason_en": "Published in error.",
+            },
+        )
+    assert client.get(statement.get_absolute_url()).status_code == 410
     assert "Soon withdrawn" not in client.get("/en/statements/").text
 
 

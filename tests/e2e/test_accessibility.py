@@ -9,7 +9,7 @@ submissions, the moderation queue and a decision page) in SIGNED_IN_PAGES, each 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.factories import SEED_SLUG, make_comment, make_moderator, make_statement, make_user
+from tests.factories import SEED_SLUG, make_comment, make_moderator, make_publisher, make_statement, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -45,6 +45,20 @@ def test_page_has_no_wcag_21_aa_violations(page, path, lang):
     """Every public page, in each language, passes axe-core's WCAG 2.1 A and AA rules."""
     response = page.goto(path.format(lang=lang))
     assert response.ok, f"{response.url} answered {response.status}"
+    results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]})
+    violations = results.response["violations"]
+    assert not violations, f"{len(violations)} axe violation(s) on {page.url}:\n{describe(violations)}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_withdrawn_statement_page_has_no_wcag_21_aa_violations(page, lang):
+    """A withdrawn statement's address (410 Gone, with the date and the reason) passes the same rules."""
+    from priorities import services
+
+    statement = make_statement(title_en="Withdrawn statement")
+    services.statement_withdraw(statement=statement, by=make_publisher(), reason={"en": "Published in error."})
+    response = page.goto(f"/{lang}/statements/{statement.slug}/")
+    assert response.status == 410
     results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]})
     violations = results.response["violations"]
     assert not violations, f"{len(violations)} axe violation(s) on {page.url}:\n{describe(violations)}"
