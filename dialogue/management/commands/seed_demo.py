@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from dialogue.demo import CommentSeeder
 from dialogue.models import Stakeholder
-from priorities.models import Directive, Priority, Statement
+from priorities.models import Directive, Priority, ProgressNote, Statement
 
 DEMO_PASSWORD = "dialogue-demo-2008"  # noqa: S105 - development-only accounts, refused with DEBUG off
 # Officials must use two-factor authentication; the demo officials share this authenticator
@@ -167,15 +167,25 @@ class Command(BaseCommand):
             )
             statement.priorities.set(priorities)
             for order, priority in enumerate(priorities, start=1):
-                Directive.objects.create(
+                # A status other than "no progress reported" needs a dated note behind it.
+                progress = rng.choice(Directive.Progress.values)
+                directive = Directive.objects.create(
                     statement=statement,
                     priority=priority,
                     order=order,
                     text_en=f"Report on {topic[0]} under {priority.title_en}",
                     text_fr=f"Faire rapport sur les {topic[1]} ({priority.title_fr})",
                     text_es=f"Informar sobre {topic[2]} ({priority.title_es})",
-                    progress=rng.choice(Directive.Progress.values),
+                    progress=progress,
                 )
+                if progress != Directive.Progress.NOT_REPORTED:
+                    ProgressNote.objects.create(
+                        directive=directive,
+                        date=release + datetime.timedelta(days=90),
+                        note_en="Demonstration note: officials reported on this directive.",
+                        note_fr="Note de démonstration : les fonctionnaires ont fait rapport sur cette directive.",
+                        note_es="Nota de demostración: los funcionarios informaron sobre esta directriz.",
+                    )
             created_count += 1
         if count:
             self.say(f"Demo statements: {created_count} created, {count - created_count} already there.")
