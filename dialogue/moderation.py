@@ -54,7 +54,7 @@ def _author_count(status):
 
 def queue_queryset(tab: str, filters: dict):
     """Pending submissions oldest first (or the flagged ones), with their author's history."""
-    comments = Comment.objects.filter(flagged=True) if tab == "flagged" else Comment.objects.pending()
+    comments = Comment.objects.flagged() if tab == "flagged" else Comment.objects.pending()
     if statement := filters.get("statement"):
         comments = comments.filter(statement=statement)
     if priority := filters.get("priority"):
@@ -264,7 +264,7 @@ def respond(request, tracking):
 
 def _log_events(request):
     form = LogFilterForm(request.GET or None)
-    events = ModerationEvent.objects.select_related("comment").order_by("-created_at", "-pk")
+    events = ModerationEvent.objects.select_related("comment")  # newest first (Meta.ordering)
     if form.is_valid():
         data = form.cleaned_data
         if data.get("moderator"):
@@ -334,6 +334,6 @@ def moderation_counts() -> dict:
         "moderation-counts",
         lambda: {
             "pending": Comment.objects.pending().count(),
-            "flagged": Comment.objects.filter(flagged=True).count(),
+            "flagged": Comment.objects.flagged().count(),
         },
     )

@@ -55,7 +55,7 @@ CSV_FIELDS = [
 def comments_for_export(statement: Statement):
     """The approved comments on a statement, oldest first, with only the public fields, in chunks."""
     return (
-        Comment.objects.approved()
+        Comment.objects.published()
         .filter(statement=statement)
         .only("pk", "tracking_number", "fingerprint", "submitted_at", "language", "body", "directive_id", "author_id")
         .annotate(
@@ -183,7 +183,7 @@ def schema(request):
 @cache_public_page
 def open_data(request):
     """What can be downloaded, under which licence, with its schema."""
-    statements = Statement.objects.published().order_by("-release_date", "-published_at")
+    statements = Statement.objects.published()
     return render(
         request,
         "dialogue/open_data.html",
