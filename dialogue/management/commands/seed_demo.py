@@ -22,7 +22,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from dialogue.models import Comment, ModerationEvent, RejectionReason, Stakeholder
-from dialogue.services import fingerprint
+from dialogue.text import fingerprint
 from priorities.models import Directive, Priority, Statement
 
 DEMO_PASSWORD = "dialogue-demo-2008"  # noqa: S105 - development-only accounts, refused with DEBUG off
