@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -167,9 +168,13 @@ DONE = {
 }
 
 
-def _back(request, default):
+def _back(request, default: str) -> str:
+    """Where the form asked to go back to (the queue page it was on), if that is a page of this site."""
     target = request.POST.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    on_this_site = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if on_this_site else default
 
 
 @requires("dialogue.moderate_comment")

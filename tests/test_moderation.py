@@ -264,6 +264,24 @@ class TestDecisions:
         assert "Choose the rule this comment breaks." in response.text
         assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
 
+    @pytest.mark.parametrize(
+        "target",
+        ["https://evil.example/", "//evil.example/", "/\\evil.example/", "/\t/evil.example/", "javascript:alert(1)"],
+    )
+    def test_a_destination_off_the_site_is_replaced_by_the_queue(self, client, statement, moderator, target):
+        """After a decision the moderator goes back to `next` only if it is a page of the portal."""
+        comment = make_comment(statement)
+        client.force_login(moderator)
+        response = client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", {"next": target})
+        assert response.status_code == 302 and response["Location"] == "/en/moderation/"
+
+    @pytest.mark.parametrize("target", ["/en/moderation/?status=flagged&page=2", "http://testserver/en/moderation/"])
+    def test_a_destination_on_the_site_is_kept(self, client, statement, moderator, target):
+        comment = make_comment(statement)
+        client.force_login(moderator)
+        response = client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", {"next": target})
+        assert response["Location"] == target
+
     def test_a_failing_email_never_undoes_the_decision(
         self, client, pending, moderator, settings, django_capture_on_commit_callbacks, caplog
     ):
