@@ -187,7 +187,7 @@ def comment_submit(
                 comment.pk = None
                 continue
             raise
-    else:  # pragma: no cover - 5 collisions in a 2**40 space
+    else:  # 5 collisions in a 2**40 space: never by chance (tests force it)
         raise DialogueError(_("The portal could not issue a tracking number; please submit again."))
     if thread is None:
         Comment.objects.filter(pk=comment.pk).update(thread=comment.pk)

@@ -109,11 +109,25 @@ class TestSubmitting:
         assert not Comment.objects.exists()
 
     def test_tracking_numbers_retry_on_collision(self, statement, stakeholder, monkeypatch):
-        numbers = iter(["SPP-AAAA-AAAA", "SPP-AAAA-AAAA", "SPP-BBBB-BBBB"])
+        """A number already in the database is refused by its unique constraint, and another one is drawn."""
+        numbers = iter(["SPP-AAAA-AAAA", "SPP-AAAA-AAAA", "SPP-AAAA-AAAA", "SPP-BBBB-BBBB"])
         monkeypatch.setattr(services, "generate_tracking_number", lambda: next(numbers))
         first = make_comment(statement, author=stakeholder)
         second = make_comment(statement, author=stakeholder)
         assert (first.tracking_number, second.tracking_number) == ("SPP-AAAA-AAAA", "SPP-BBBB-BBBB")
+        assert next(numbers, None) is None, "each colliding draw was tried, and refused, before the free one"
+        assert ModerationEvent.objects.filter(action="submit", comment__author=stakeholder).count() == 2
+
+    def test_when_every_draw_collides_the_stakeholder_is_told_and_keeps_the_text(
+        self, client, statement, stakeholder, monkeypatch
+    ):
+        taken = make_comment(statement)
+        monkeypatch.setattr(services, "generate_tracking_number", lambda: taken.tracking_number)
+        client.force_login(stakeholder)
+        response = client.post(comment_url(statement), {"about": "", "body": BODY, "language": "en"})
+        assert response.status_code == 400
+        assert "could not issue a tracking number" in response.text and BODY in response.text
+        assert not Comment.objects.filter(author=stakeholder).exists()
 
 
 class TestCommentPeriod:
