@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from django.db import connection
 
-from dialogue import services
+from dialogue import open_data, services
 from dialogue.models import Comment, Stakeholder
 from dialogue.open_data import SCHEMA_PATH
 from dialogue.spreadsheet import exact_text, safe_cell
@@ -373,12 +373,32 @@ class TestOpenData:
         text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json"))
         assert "d@x.org" not in text and "@example.org" not in text and "Soon Gone" not in text
 
-    def test_export_streams_in_a_fixed_number_of_queries(self, client, statement, moderator, django_assert_num_queries):
-        for _ in range(12):
-            make_comment(statement, approve_by=moderator)
-        # the statement, then per chunk: the comments and their official responses
-        with django_assert_num_queries(3):
-            streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json"))
+    @pytest.mark.parametrize("extension", ["json", "csv"])
+    def test_export_costs_one_query_per_chunk_not_per_comment(
+        self, client, statement, moderator, monkeypatch, django_assert_num_queries, extension
+    ):
+        """Streamed in chunks (five here, 2,000 in production): 12 comments cross two chunk boundaries."""
+        monkeypatch.setattr(open_data, "CHUNK", 5)
+        comments = [make_comment(statement, approve_by=moderator) for _ in range(12)]
+        answered = comments[4:7] + comments[11:]  # on both sides of the first boundary, and in the last chunk
+        for comment in answered:
+            services.response_post(
+                comment=comment, moderator=moderator, government="MX", body=f"Answer to {comment.pk}", language="es"
+            )
+        # The statement, the comments (one query, read chunk by chunk), their responses once per chunk.
+        with django_assert_num_queries(1 + 1 + 3):
+            text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.{extension}"))
+        if extension == "json":
+            records = json.loads(text)["comments"]
+        else:
+            records = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+        assert [record["tracking_number"] for record in records] == [c.tracking_number for c in comments]
+        for record, comment in zip(records, comments, strict=True):
+            expected = f"Answer to {comment.pk}" if comment in answered else None
+            found = record["responses"][0]["body"] if extension == "json" and record["responses"] else None
+            if extension == "csv":
+                found = record["response"] or None
+            assert found == expected, comment.tracking_number
 
     def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised_and_the_json_keeps_the_text(
         self, client, statement, moderator
