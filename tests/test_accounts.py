@@ -258,8 +258,7 @@ class TestRoles:
 
 class TestMyData:
     @pytest.fixture
-    def two_stakeholders(self, settings):
-        settings.COMMENT_RATE_LIMIT = (100, 600)
+    def two_stakeholders(self, generous_rate_limit):
         me = make_user("me@example.org", display_name="Me", organisation="My org")
         other = make_user("other@example.org", display_name="Someone else")
         statement = make_statement()

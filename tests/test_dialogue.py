@@ -14,16 +14,11 @@ from dialogue.models import Comment, ModerationEvent
 from priorities.models import CommentPeriodExtension
 from spp_portal.cache import invalidate_public_pages
 
-from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
+from .factories import make_comment, make_publisher, make_statement, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
 
 BODY = "Border wait times at Windsor still cost our members a full day each week."
-
-
-@pytest.fixture(autouse=True)
-def _generous_rate_limit(settings):
-    settings.COMMENT_RATE_LIMIT = (1000, 600)
 
 
 @pytest.fixture
@@ -34,11 +29,6 @@ def statement():
 @pytest.fixture
 def stakeholder():
     return make_user("dana@example.ca", display_name="Dana", organisation="Canadian Manufacturers Forum")
-
-
-@pytest.fixture
-def moderator():
-    return make_moderator(display_name="Moe")
 
 
 def comment_url(statement):

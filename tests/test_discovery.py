@@ -20,9 +20,9 @@ from dialogue.text import fingerprint
 from priorities.models import Directive, Priority, ProgressNote, Statement
 from spp_portal import search as portal_search
 
-from .factories import make_comment, make_moderator, make_statement, make_user
+from .factories import make_comment, make_statement, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -32,16 +32,6 @@ on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the iconta
 
 FRENCH = "La sécurité à la frontière entre nos deux pays retarde les camions de nos membres."
 SPANISH = "Las fronteras seguras requieren inspecciones compartidas entre los tres países."
-
-
-@pytest.fixture(autouse=True)
-def _generous_rate_limit(settings):
-    settings.COMMENT_RATE_LIMIT = (1000, 600)
-
-
-@pytest.fixture
-def moderator():
-    return make_moderator(display_name="Moe")
 
 
 @pytest.fixture

@@ -61,9 +61,8 @@ def run_corpus(send) -> None:
 
 
 @pytest.fixture
-def world(settings):
+def world(settings, generous_rate_limit):
     """A statement open for comments, a signed-in stakeholder, a signed-in moderator and comments to act on."""
-    settings.COMMENT_RATE_LIMIT = (100_000, 600)
     # Hundreds of sign-ups, sign-ins and password checks: a fast hash keeps the corpus quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     statement = make_statement()

@@ -17,23 +17,13 @@ from dialogue.models import Comment, Flag, ModerationEvent, OfficialResponse
 
 from .factories import make_comment, make_moderator, make_statement, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
 Status = Comment.Status
-
-
-@pytest.fixture(autouse=True)
-def _generous_rate_limit(settings):
-    settings.COMMENT_RATE_LIMIT = (100_000, 600)
 
 
 @pytest.fixture
 def statement():
     return make_statement(title_en="Statement under moderation")
-
-
-@pytest.fixture
-def moderator():
-    return make_moderator(display_name="Moe")
 
 
 @pytest.fixture
