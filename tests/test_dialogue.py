@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent
+from dialogue.text import fingerprint
 from priorities.models import CommentPeriodExtension, Statement
 from spp_portal.cache import invalidate_public_pages
 
@@ -370,7 +371,7 @@ class TestMySubmissions:
         response = client.post(f"/en/dialogue/comments/{comment.tracking_number}/edit/", {"body": BODY})
         assert response.status_code == 302
         comment.refresh_from_db()
-        assert comment.body == BODY and comment.fingerprint == services.fingerprint(BODY) != old
+        assert comment.body == BODY and comment.fingerprint == fingerprint(BODY) != old
         assert comment.edited_at is not None
         assert ModerationEvent.objects.filter(comment=comment, action="edit", note__contains=old).exists()
 

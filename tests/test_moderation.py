@@ -162,6 +162,15 @@ class TestDecisions:
         client.logout()
         assert "A pending comment about border wait times." in client.get(statement.get_absolute_url()).text
 
+    @pytest.mark.parametrize("decide", [services.comment_reject, services.comment_hide])
+    @pytest.mark.parametrize("reason", ["", "not-a-rule-of-the-policy"])
+    def test_the_services_refuse_without_a_reason_in_the_forms_words(self, statement, moderator, decide, reason):
+        """Any caller (admin, command, bulk) meets the same rule and message as the moderation form."""
+        comment = make_comment(statement, approve_by=moderator if decide is services.comment_hide else None)
+        with pytest.raises(services.NotAllowed, match="Choose the rule this comment breaks."):
+            decide(comment=comment, moderator=moderator, reason=reason)
+        assert Comment.objects.get(pk=comment.pk).status == comment.status
+
     def test_reject_needs_a_reason_and_tells_the_author(
         self, client, pending, moderator, django_capture_on_commit_callbacks
     ):
