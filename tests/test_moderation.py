@@ -167,7 +167,7 @@ class TestDecisions:
     def test_the_services_refuse_without_a_reason_in_the_forms_words(self, statement, moderator, decide, reason):
         """Any caller (admin, command, bulk) meets the same rule and message as the moderation form."""
         comment = make_comment(statement, approve_by=moderator if decide is services.comment_hide else None)
-        with pytest.raises(services.NotAllowed, match="Choose the rule this comment breaks."):
+        with pytest.raises(services.NotAllowed, match=r"Choose the rule this comment breaks\."):
             decide(comment=comment, moderator=moderator, reason=reason)
         assert Comment.objects.get(pk=comment.pk).status == comment.status
 
