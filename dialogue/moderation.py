@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -168,13 +168,14 @@ DONE = {
 }
 
 
-def _back(request, default: str) -> str:
-    """Where the form asked to go back to (the queue page it was on), if that is a page of this site."""
+def _back(request) -> HttpResponseRedirect:
+    """Back to where the form asked to go (the queue page it was on) if that is a page of this site, else the queue."""
     target = request.POST.get("next", "")
     on_this_site = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return target if on_this_site else default
+    # A URL, never a view name: redirect() would try to reverse whatever was posted.
+    return HttpResponseRedirect(target if on_this_site else reverse("dialogue:moderation-queue"))
 
 
 @requires("dialogue.moderate_comment")
@@ -195,7 +196,7 @@ def decide(request, tracking, action):
         messages.error(request, error.message)
         return redirect(detail_url)
     messages.success(request, DONE[action]() % {"number": comment.tracking_number})
-    return redirect(_back(request, reverse("dialogue:moderation-queue")))
+    return _back(request)
 
 
 @requires("dialogue.moderate_comment")
@@ -203,12 +204,11 @@ def decide(request, tracking, action):
 def bulk_decide(request):
     """Approve or reject several comments; each is its own transaction, so one refusal stops nothing else."""
     form = BulkDecisionForm(request.POST)
-    back = _back(request, reverse("dialogue:moderation-queue"))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(back)
+        return _back(request)
     action = form.cleaned_data["bulk_action"]
     done, refused = 0, []
     for comment in form.cleaned_data["comments"].order_by("submitted_at"):
@@ -226,7 +226,7 @@ def bulk_decide(request):
         messages.success(request, text % {"count": done})
     for line in refused:
         messages.error(request, line)
-    return redirect(back)
+    return _back(request)
 
 
 @requires("dialogue.moderate_comment")
