@@ -102,6 +102,7 @@ class Comment(models.Model):
         HIDDEN = "hidden", _("Removed by moderation")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    # The limits above, also reachable as Comment.MAX_DEPTH and so on (Meta cannot see class attributes).
     MAX_DEPTH = MAX_DEPTH
     BODY_MIN_LENGTH = BODY_MIN_LENGTH
     BODY_MAX_LENGTH = BODY_MAX_LENGTH
