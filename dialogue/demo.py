@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from .models import Comment, ModerationEvent, RejectionReason, Stakeholder
-from .services import fingerprint
+from .text import fingerprint
 
 PARTICIPANTS = 60
 SENTENCES = {

@@ -53,11 +53,11 @@ class StatementCommentsFeed(Feed):
 
     def items(self, statement):
         return (
-            Comment.objects.approved()
+            Comment.objects.published()
             .filter(statement=statement)
             .with_public_author()
             .select_related("statement")
-            .order_by("-submitted_at", "-pk")[:FEED_ITEMS]
+            .newest_first()[:FEED_ITEMS]
         )
 
     def item_title(self, comment):
@@ -107,12 +107,11 @@ class PriorityActivityFeed(Feed):
             .order_by("-published_at", "-pk")[:FEED_ITEMS]
         )
         comments = list(
-            Comment.objects.approved()
-            .on_published_statements()
+            Comment.objects.published()
             .filter(priority=priority)
             .with_public_author()
             .select_related("statement")
-            .order_by("-submitted_at", "-pk")[:FEED_ITEMS]
+            .newest_first()[:FEED_ITEMS]
         )
         items = statements + comments
         items.sort(key=self.item_pubdate, reverse=True)

@@ -1,16 +1,30 @@
-"""Forms of the conversation: the stakeholder profile (at sign-up and later)."""
+"""Forms of the conversation: the stakeholder profile, comments, reports and moderators' decisions."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import format_lazy
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Stakeholder
+from priorities.models import Priority, Statement
+
+from .models import (
+    REASON_REQUIRED,
+    Comment,
+    ModerationEvent,
+    OfficialResponse,
+    RejectionReason,
+    Stakeholder,
+    reason_missing,
+)
+from .text import clean_body, invisible_controls
 
 PROFILE_FIELDS = ["display_name", "country", "sector", "organisation", "preferred_language"]
 
@@ -79,41 +93,42 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
-class CommentTextForm(forms.Form):
-    """The text of a comment: plain, 10 to 5,000 characters, no invisible control characters."""
+def _number(value: int) -> str:
+    """A count as the reader's language writes it (5,000 · 5 000), as the templates' intcomma does."""
+    return number_format(value, force_grouping=True)
 
-    MIN_LENGTH = 10
-    MAX_LENGTH = 5000
+
+class CommentTextForm(forms.Form):
+    """The text of a comment: plain, within Comment's length limits, no invisible control characters."""
 
     body = forms.CharField(
         label=_("Your comment"),
-        widget=forms.Textarea(attrs={"rows": 7, "maxlength": MAX_LENGTH}),
-        help_text=_(
-            "Plain text, 10 to 5,000 characters. Blank lines separate paragraphs; web addresses become links. "
-            "It will be published after a moderator has reviewed it."
-        ),
+        widget=forms.Textarea(attrs={"rows": 7, "maxlength": Comment.BODY_MAX_LENGTH}),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Here, not on the field: the limits are written in the language of the request.
+        self.fields["body"].help_text = gettext(
+            "Plain text, %(min)s to %(max)s characters. Blank lines separate paragraphs; web addresses become "
+            "links. It will be published after a moderator has reviewed it."
+        ) % {"min": _number(Comment.BODY_MIN_LENGTH), "max": _number(Comment.BODY_MAX_LENGTH)}
         self.helper = FormHelper()
         self.helper.form_tag = False
 
     def clean_body(self):
-        from .services import clean_body, invisible_controls
-
         body = clean_body(self.cleaned_data["body"])
-        if len(body) < self.MIN_LENGTH:
+        if len(body) < Comment.BODY_MIN_LENGTH:
             raise forms.ValidationError(
                 _("Your comment must be at least %(min)d characters long (it has %(count)d)."),
                 code="too_short",
-                params={"min": self.MIN_LENGTH, "count": len(body)},
+                params={"min": Comment.BODY_MIN_LENGTH, "count": len(body)},
             )
-        if len(body) > self.MAX_LENGTH:
+        if len(body) > Comment.BODY_MAX_LENGTH:
             raise forms.ValidationError(
-                _("Your comment can be at most 5,000 characters long (it has %(count)s)."),
+                _("Your comment can be at most %(max)s characters long (it has %(count)s)."),
                 code="too_long",
-                params={"count": len(body)},
+                params={"max": _number(Comment.BODY_MAX_LENGTH), "count": len(body)},
             )
         if invisible_controls(body):
             raise forms.ValidationError(
@@ -181,8 +196,6 @@ class FlagForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .models import RejectionReason
-
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = RejectionReason.choices
         self.helper = FormHelper()
@@ -218,8 +231,6 @@ class DecisionForm(forms.Form):
     )
 
     def __init__(self, *args, action=None, **kwargs):
-        from .models import RejectionReason
-
         super().__init__(*args, **kwargs)
         self.action = action
         self.fields["reason"].choices = [("", _("Choose a reason")), *RejectionReason.choices]
@@ -228,8 +239,8 @@ class DecisionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.action in {"reject", "hide"} and not cleaned.get("reason"):
-            self.add_error("reason", forms.ValidationError(_("Choose the rule this comment breaks."), code="reason"))
+        if reason_missing(self.action, cleaned.get("reason")):
+            self.add_error("reason", forms.ValidationError(REASON_REQUIRED, code="reason"))
         return cleaned
 
 
@@ -257,8 +268,6 @@ class BulkDecisionForm(DecisionForm):
     field_order = ["bulk_action", "reason", "note"]
 
     def __init__(self, *args, **kwargs):
-        from .models import Comment
-
         super().__init__(*args, **kwargs)
         self.fields["comments"].queryset = Comment.objects.all()
         self.fields["comments"].error_messages["required"] = _("Select at least one comment.")
@@ -274,8 +283,6 @@ class ResponseForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of the response"), choices=settings.LANGUAGES)
 
     def __init__(self, *args, **kwargs):
-        from .models import OfficialResponse
-
         super().__init__(*args, **kwargs)
         self.fields["government"].choices = OfficialResponse.Government.choices
         self.fields["language"].initial = get_language()
@@ -296,10 +303,6 @@ class QueueFilterForm(forms.Form):
     country = forms.ChoiceField(label=_("Author's country"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from priorities.models import Priority, Statement
-
-        from .models import Stakeholder
-
         super().__init__(*args, **kwargs)
         self.fields["statement"].queryset = Statement.objects.published().only("slug", "title", "title_en")
         self.fields["priority"].queryset = Priority.objects.all()
@@ -314,11 +317,6 @@ class LogFilterForm(forms.Form):
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
-        from django.contrib.auth import get_user_model
-        from django.db.models import Q
-
-        from .models import ModerationEvent
-
         super().__init__(*args, **kwargs)
         self.fields["moderator"].queryset = (
             get_user_model()

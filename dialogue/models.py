@@ -49,34 +49,44 @@ class Stakeholder(models.Model):
         return self.display_name
 
 
+# The rules of a comment's shape, each written once: the forms, the services, the database
+# constraint, the help text and the tests all read them from here.
+BODY_MIN_LENGTH = 10
+BODY_MAX_LENGTH = 5000
+# Replies nest at most this many levels below a top-level comment.
+MAX_DEPTH = 3
+
+
 class CommentQuerySet(models.QuerySet):
+    """
+    Who sees a comment, in three words that each mean one thing:
+
+    - `approved()`: the moderation status alone, for workflows and officials' pages.
+    - `published()`: what readers are shown, approved comments on statements the public may
+      read (a withdrawn statement takes its conversation with it). The home page, feeds,
+      search, open data, verification and the participation figures all use exactly this.
+    - `shown_in_thread()`: what a statement's thread lays out, its approved comments and, in
+      their place, the ones moderation removed (a placeholder, so replies keep their context).
+    """
+
     def approved(self):
         return self.filter(status=Comment.Status.APPROVED)
+
+    def published(self):
+        return self.approved().filter(statement__in=Statement.objects.published())
+
+    def shown_in_thread(self):
+        return self.filter(status__in=[Comment.Status.APPROVED, Comment.Status.HIDDEN])
 
     def pending(self):
         return self.filter(status=Comment.Status.PENDING)
 
-    def on_published_statements(self):
-        """Comments on statements the public may read: a withdrawn statement takes its conversation with it."""
-        return self.filter(statement__in=Statement.objects.published())
+    def flagged(self):
+        """Hidden after enough reports, waiting for a moderator to uphold or dismiss them."""
+        return self.filter(flagged=True)
 
-    def public(self):
-        """What a thread shows to everyone: approved comments, and hidden ones as placeholders."""
-        return self.filter(status__in=[Comment.Status.APPROVED, Comment.Status.HIDDEN])
-
-    def visible_to(self, user):
-        """Approved comments for everyone; a stakeholder also sees their own; moderators see all."""
-        if user.is_authenticated and user.has_perm("dialogue.moderate_comment"):
-            return self.all()
-        if user.is_authenticated:
-            return self.filter(models.Q(status=Comment.Status.APPROVED) | models.Q(author=user))
-        return self.approved()
-
-    def for_queue(self):
-        """What waits for a moderator, oldest first: pending submissions and flagged comments."""
-        return self.filter(models.Q(status=Comment.Status.PENDING) | models.Q(flagged=True)).order_by(
-            "submitted_at", "pk"
-        )
+    def newest_first(self):
+        return self.order_by("-submitted_at", "-pk")
 
     def with_public_author(self):
         return self.select_related("author__stakeholder", "directive", "priority")
@@ -92,8 +102,10 @@ class Comment(models.Model):
         HIDDEN = "hidden", _("Removed by moderation")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    # Replies nest at most this many levels below a top-level comment.
-    MAX_DEPTH = 3
+    # The limits above, also reachable as Comment.MAX_DEPTH and so on (Meta cannot see class attributes).
+    MAX_DEPTH = MAX_DEPTH
+    BODY_MIN_LENGTH = BODY_MIN_LENGTH
+    BODY_MAX_LENGTH = BODY_MAX_LENGTH
 
     statement = models.ForeignKey(
         "priorities.Statement", on_delete=models.PROTECT, related_name="comments", verbose_name=_("statement")
@@ -132,7 +144,7 @@ class Comment(models.Model):
         related_name="comments",
         verbose_name=_("author"),
     )
-    body = models.TextField(_("comment"))
+    body = models.TextField(_("comment"), max_length=BODY_MAX_LENGTH)
     language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     flagged = models.BooleanField(
@@ -169,7 +181,9 @@ class Comment(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(depth__lte=3), name="comment_max_depth", violation_error_message=_("Too deep.")
+                condition=models.Q(depth__lte=MAX_DEPTH),
+                name="comment_max_depth",
+                violation_error_message=_("Too deep."),
             ),
         ]
 
@@ -180,7 +194,8 @@ class Comment(models.Model):
         return f"{self.statement.get_absolute_url()}#comment-{self.tracking_number}"
 
     @property
-    def is_public(self) -> bool:
+    def is_published(self) -> bool:
+        """Its text is shown to readers (see CommentQuerySet.published); a thread shows others as placeholders."""
         return self.status == self.Status.APPROVED
 
     @property
@@ -253,6 +268,17 @@ class RejectionReason(models.TextChoices):
     SPAM = "spam", _("4. Spam or commercial")
     DUPLICATE_CAMPAIGN = "duplicate_campaign", _("5. Duplicate campaign")
     OTHER = "other", _("6. Other")
+
+
+# Rejecting or hiding a comment cites a rule of the published moderation policy: the author is told which.
+REASON_REQUIRED = _("Choose the rule this comment breaks.")
+
+
+def reason_missing(action: str, reason: str | None) -> bool:
+    """True when `action` needs a reason from the policy and `reason` is not one."""
+    return action in {ModerationEvent.Action.REJECT, ModerationEvent.Action.HIDE} and (
+        reason not in RejectionReason.values
+    )
 
 
 class Flag(models.Model):

@@ -5,7 +5,6 @@ without the permission get 403. Officials must also have set up two-factor authe
 (spp_portal.middleware.RequireMFAForOfficialsMiddleware) before any of these pages opens.
 """
 
-import csv
 import datetime
 
 from django.contrib import messages
@@ -13,11 +12,12 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +27,7 @@ from pagecache.cache import cached_fragment
 from . import services
 from .forms import BulkDecisionForm, DecisionForm, LogFilterForm, QueueFilterForm, ResponseForm
 from .models import Comment, Flag, ModerationEvent
+from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
 LOG_PAGE_SIZE = 100
@@ -54,7 +55,7 @@ def _author_count(status):
 
 def queue_queryset(tab: str, filters: dict):
     """Pending submissions oldest first (or the flagged ones), with their author's history."""
-    comments = Comment.objects.filter(flagged=True) if tab == "flagged" else Comment.objects.pending()
+    comments = Comment.objects.flagged() if tab == "flagged" else Comment.objects.pending()
     if statement := filters.get("statement"):
         comments = comments.filter(statement=statement)
     if priority := filters.get("priority"):
@@ -167,9 +168,14 @@ DONE = {
 }
 
 
-def _back(request, default):
+def _back(request) -> HttpResponseRedirect:
+    """Back to where the form asked to go (the queue page it was on) if that is a page of this site, else the queue."""
     target = request.POST.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    on_this_site = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    # A URL, never a view name: redirect() would try to reverse whatever was posted.
+    return HttpResponseRedirect(target if on_this_site else reverse("dialogue:moderation-queue"))
 
 
 @requires("dialogue.moderate_comment")
@@ -190,7 +196,7 @@ def decide(request, tracking, action):
         messages.error(request, error.message)
         return redirect(detail_url)
     messages.success(request, DONE[action]() % {"number": comment.tracking_number})
-    return redirect(_back(request, reverse("dialogue:moderation-queue")))
+    return _back(request)
 
 
 @requires("dialogue.moderate_comment")
@@ -198,12 +204,11 @@ def decide(request, tracking, action):
 def bulk_decide(request):
     """Approve or reject several comments; each is its own transaction, so one refusal stops nothing else."""
     form = BulkDecisionForm(request.POST)
-    back = _back(request, reverse("dialogue:moderation-queue"))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(back)
+        return _back(request)
     action = form.cleaned_data["bulk_action"]
     done, refused = 0, []
     for comment in form.cleaned_data["comments"].order_by("submitted_at"):
@@ -221,7 +226,7 @@ def bulk_decide(request):
         messages.success(request, text % {"count": done})
     for line in refused:
         messages.error(request, line)
-    return redirect(back)
+    return _back(request)
 
 
 @requires("dialogue.moderate_comment")
@@ -264,7 +269,7 @@ def respond(request, tracking):
 
 def _log_events(request):
     form = LogFilterForm(request.GET or None)
-    events = ModerationEvent.objects.select_related("comment").order_by("-created_at", "-pk")
+    events = ModerationEvent.objects.select_related("comment")  # newest first (Meta.ordering)
     if form.is_valid():
         data = form.cleaned_data
         if data.get("moderator"):
@@ -293,36 +298,26 @@ def audit_log(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @requires("dialogue.view_moderationevent")
 @require_GET
 def audit_log_csv(request):
-    """The filtered audit log as CSV, streamed row by row."""
+    """The filtered audit log as CSV, streamed row by row, safe to open in a spreadsheet."""
     _form, events = _log_events(request)
-    writer = csv.writer(_Echo())
     header = ["time", "comment", "action", "from_status", "to_status", "reason", "note", "actor"]
-
-    def rows():
-        yield writer.writerow(header)
-        for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    event.created_at.isoformat(),
-                    event.comment.tracking_number,
-                    event.action,
-                    event.from_status,
-                    event.to_status,
-                    event.reason,
-                    event.note,
-                    event.actor_name,
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    rows = (
+        [
+            event.created_at.isoformat(),
+            event.comment.tracking_number,
+            event.action,
+            event.from_status,
+            event.to_status,
+            event.reason,
+            event.note,
+            event.actor_name,
+        ]
+        for event in events.iterator(chunk_size=2000)
+    )
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     stamp = datetime.date.today().isoformat()  # noqa: DTZ011 - a file name, not a record
     response["Content-Disposition"] = f'attachment; filename="moderation-log-{stamp}.csv"'
     return response
@@ -334,6 +329,6 @@ def moderation_counts() -> dict:
         "moderation-counts",
         lambda: {
             "pending": Comment.objects.pending().count(),
-            "flagged": Comment.objects.filter(flagged=True).count(),
+            "flagged": Comment.objects.flagged().count(),
         },
     )

@@ -12,7 +12,6 @@ output written row by row, so a statement with 100,000 comments is exported with
 them in memory (`make export-memory`, tools/export_memory.py, measures it).
 """
 
-import csv
 import json
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from pagecache.cache import cache_public_page
 from priorities.models import Statement
 
 from .models import Comment, OfficialResponse
+from .spreadsheet import csv_lines
 
 CHUNK = 2000
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "comments.schema.json"
@@ -55,7 +55,7 @@ CSV_FIELDS = [
 def comments_for_export(statement: Statement):
     """The approved comments on a statement, oldest first, with only the public fields, in chunks."""
     return (
-        Comment.objects.approved()
+        Comment.objects.published()
         .filter(statement=statement)
         .only("pk", "tracking_number", "fingerprint", "submitted_at", "language", "body", "directive_id", "author_id")
         .annotate(
@@ -134,24 +134,15 @@ def _json_lines(request, statement: Statement):
     yield "\n]}\n"
 
 
-class _Echo:
-    """A file-like object whose write() hands the line back, for csv.writer in a generator."""
-
-    def write(self, value):
-        return value
-
-
 def _csv_rows(statement: Statement):
-    writer = csv.writer(_Echo())
-    # A byte-order mark, so that spreadsheet programs read the accents as UTF-8.
-    yield "\ufeff" + writer.writerow(CSV_FIELDS)
+    """One row per comment; cells that a spreadsheet would run as formulas are neutralised (see spreadsheet.py)."""
     for comment in comments_for_export(statement):
         record = comment_record(comment)
         responses = record.pop("responses")
         record["response"] = "\n\n".join(response["body"] for response in responses)
         record["response_government"] = "; ".join(response["government"] for response in responses)
         record["response_date"] = "; ".join(response["date"] for response in responses)
-        yield writer.writerow(["" if record[field] is None else record[field] for field in CSV_FIELDS])
+        yield [record[field] for field in CSV_FIELDS]
 
 
 def _download(statement: Statement, content, content_type: str, extension: str) -> StreamingHttpResponse:
@@ -164,7 +155,8 @@ def _download(statement: Statement, content, content_type: str, extension: str) 
 def comments_csv(request, slug):
     """A published statement's approved comments and official responses, one comment per row (streamed)."""
     statement = get_object_or_404(Statement.objects.published(), slug=slug)
-    return _download(statement, _csv_rows(statement), "text/csv; charset=utf-8", "csv")
+    lines = csv_lines(CSV_FIELDS, _csv_rows(statement), byte_order_mark=True)
+    return _download(statement, lines, "text/csv; charset=utf-8", "csv")
 
 
 @require_GET
@@ -183,7 +175,7 @@ def schema(request):
 @cache_public_page
 def open_data(request):
     """What can be downloaded, under which licence, with its schema."""
-    statements = Statement.objects.published().order_by("-release_date", "-published_at")
+    statements = Statement.objects.published()
     return render(
         request,
         "dialogue/open_data.html",

@@ -71,7 +71,7 @@ def _table(title, key_heading, counts, labels, total, order=None):
 
 
 def participation(comments) -> Participation:
-    """Figures for a queryset of approved, public comments: five queries."""
+    """Figures for a queryset of published comments (Comment.objects.published()): five queries."""
     totals = comments.aggregate(
         total=Count("pk"),
         responded=Count("pk", filter=Q(Exists(OfficialResponse.objects.filter(comment=OuterRef("pk"))))),
@@ -124,10 +124,6 @@ def participation(comments) -> Participation:
     )
 
 
-def public_comments():
-    return Comment.objects.approved().on_published_statements()
-
-
 @cache_public_page
 def dashboard(request):
     """Participation across the portal, with links to each statement's and priority's figures."""
@@ -135,8 +131,8 @@ def dashboard(request):
         request,
         "dialogue/participation.html",
         {
-            "figures": participation(public_comments()),
-            "statements": Statement.objects.published().order_by("-release_date", "-published_at"),
+            "figures": participation(Comment.objects.published()),
+            "statements": Statement.objects.published(),
             "priorities": Priority.objects.all(),
         },
     )
@@ -148,7 +144,7 @@ def statement_dashboard(request, slug):
     return render(
         request,
         "dialogue/participation.html",
-        {"figures": participation(public_comments().filter(statement=statement)), "statement": statement},
+        {"figures": participation(Comment.objects.published().filter(statement=statement)), "statement": statement},
     )
 
 
@@ -158,5 +154,5 @@ def priority_dashboard(request, slug):
     return render(
         request,
         "dialogue/participation.html",
-        {"figures": participation(public_comments().filter(priority=priority)), "priority": priority},
+        {"figures": participation(Comment.objects.published().filter(priority=priority)), "priority": priority},
     )

@@ -7,9 +7,7 @@ to be sent after the commit (an email that fails is logged; it never undoes the 
 """
 
 import datetime
-import hashlib
 import secrets
-import unicodedata
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
@@ -23,12 +21,11 @@ from pagecache.cache import invalidate_public_pages
 from priorities.models import Directive, Priority, Statement
 
 from . import notifications
-from .models import Comment, Flag, ModerationEvent, OfficialResponse, RejectionReason, Stakeholder
+from .models import REASON_REQUIRED, Comment, Flag, ModerationEvent, OfficialResponse, Stakeholder, reason_missing
+from .text import TRACKING_ALPHABET, clean_body, fingerprint
 
 Status = Comment.Status
 Action = ModerationEvent.Action
-
-TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O or U to misread
 
 
 class DialogueError(Exception):
@@ -65,32 +62,6 @@ def generate_tracking_number() -> str:
     """A short public number, unambiguous to read aloud and not guessable: SPP-7K3Q-M9TD (40 random bits)."""
     chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
     return f"SPP-{chars[:4]}-{chars[4:]}"
-
-
-def normalise_tracking_number(value: str) -> str:
-    value = value.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")
-    return value
-
-
-def fingerprint(text: str) -> str:
-    """SHA-256 of the exact text, as UTF-8: anyone can check a published comment against its receipt."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def clean_body(text: str) -> str:
-    """The text as it is stored: browser line endings normalised, surrounding blank space removed."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def invisible_controls(text: str) -> list[str]:
-    """Unicode control and bidirectional-override characters that could disguise a comment."""
-    found = []
-    for char in text:
-        if char in "\n\t":
-            continue
-        if unicodedata.category(char) in {"Cc", "Cf"} and char not in found:
-            found.append(char)
-    return found
 
 
 def _event(comment, *, actor, action, from_status, reason="", note=""):
@@ -217,7 +188,7 @@ def comment_submit(
                 comment.pk = None
                 continue
             raise
-    else:  # pragma: no cover - 5 collisions in a 2**40 space
+    else:  # 5 collisions in a 2**40 space: never by chance (tests force it)
         raise DialogueError(_("The portal could not issue a tracking number; please submit again."))
     if thread is None:
         Comment.objects.filter(pk=comment.pk).update(thread=comment.pk)
@@ -325,8 +296,8 @@ def _decide(comment: Comment, *, moderator, action: str, reason: str = "", note:
             _("A comment that is “%(status)s” cannot be %(action)s.")
             % {"status": comment.get_status_display(), "action": ModerationEvent.Action(action).label.lower()}
         )
-    if action in {Action.REJECT, Action.HIDE} and reason not in RejectionReason.values:
-        raise NotAllowed(_("Choose a reason from the moderation policy."))
+    if reason_missing(action, reason):
+        raise NotAllowed(str(REASON_REQUIRED))
     from_status = comment.status
     comment.status = transition.target
     comment.decided_at = timezone.now()

@@ -47,21 +47,21 @@ def thread_page(statement, *, page_number=None, order="oldest", language="") -> 
     Four queries whatever the number of comments: count, the page's top-level comments,
     all their replies, and the official responses to any of them.
     """
-    roots = Comment.objects.public().filter(statement=statement, depth=0).with_public_author()
+    roots = Comment.objects.shown_in_thread().filter(statement=statement, depth=0).with_public_author()
     if language:
         roots = roots.filter(language=language)
-    roots = roots.order_by("-submitted_at", "-pk") if order == "newest" else roots.order_by("submitted_at", "pk")
+    if order == "newest":
+        roots = roots.newest_first()
     page = Paginator(roots, THREADS_PER_PAGE).get_page(page_number)
     threads = list(page.object_list)
     replies = list(
-        Comment.objects.public()
+        Comment.objects.shown_in_thread()
         .filter(thread__in=[root.pk for root in threads], depth__gt=0)
         .with_public_author()
-        .order_by("submitted_at", "pk")
     )
     comments = threads + replies
     responses = defaultdict(list)
-    for response in OfficialResponse.objects.filter(comment__in=[c.pk for c in comments if c.is_public]):
+    for response in OfficialResponse.objects.filter(comment__in=[c.pk for c in comments if c.is_published]):
         responses[response.comment_id].append(response)
     children = defaultdict(list)
     for reply in replies:

@@ -22,6 +22,7 @@ from .adapter import ensure_stakeholder
 from .forms import CommentForm, DeleteAccountForm, EditCommentForm, FlagForm, ProfileForm, VerifyForm
 from .models import Comment, ModerationEvent, Stakeholder
 from .personal_data import personal_data
+from .text import clean_body, fingerprint, normalise_tracking_number
 
 SUBMISSIONS_PER_PAGE = 25
 
@@ -47,24 +48,7 @@ def _refusal_status(form, error: services.DialogueError) -> int:
 def comment_create(request, slug):
     """Submit a comment on a statement, one of its priorities or directives. Refusals keep the text."""
     statement = get_object_or_404(Statement.objects.published(), slug=slug)
-    form = CommentForm(request.POST or None, statement=statement, initial={"about": request.GET.get("about", "")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            comment = services.comment_submit(
-                author=request.user,
-                statement=statement,
-                body=form.cleaned_data["body"],
-                language=form.cleaned_data["language"],
-                **form.cleaned_data["about"],
-            )
-        except services.DialogueError as error:
-            return _comment_page(
-                request, form=form, statement=statement, mode="new", status=_refusal_status(form, error)
-            )
-        messages.success(request, _("Thank you. Your comment was received and awaits moderation."))
-        return redirect("dialogue:receipt", tracking=comment.tracking_number)
-    status = 400 if request.method == "POST" else 200
-    return _comment_page(request, form=form, statement=statement, mode="new", status=status)
+    return _submit(request, statement=statement)
 
 
 @login_required
@@ -72,11 +56,24 @@ def comment_create(request, slug):
 def comment_reply(request, tracking):
     """Reply to a published comment."""
     parent = get_object_or_404(
-        Comment.objects.approved().select_related("statement", "author__stakeholder"), tracking_number=tracking
+        Comment.objects.published().select_related("statement", "author__stakeholder"), tracking_number=tracking
     )
-    statement = parent.statement
-    form = CommentForm(request.POST or None, statement=statement, reply=True)
-    if request.method == "POST" and form.is_valid():
+    return _submit(request, statement=parent.statement, parent=parent)
+
+
+def _submit(request, *, statement: Statement, parent: Comment | None = None):
+    """The one path of a new comment and of a reply: form, service, receipt; a refusal keeps the text."""
+    mode = "new" if parent is None else "reply"
+    form = CommentForm(
+        request.POST or None,
+        statement=statement,
+        reply=parent is not None,
+        initial={"about": request.GET.get("about", "")},
+    )
+    if request.method == "GET":
+        return _comment_page(request, form=form, statement=statement, mode=mode, comment=parent)
+    status = 400
+    if form.is_valid():
         try:
             comment = services.comment_submit(
                 author=request.user,
@@ -84,26 +81,23 @@ def comment_reply(request, tracking):
                 body=form.cleaned_data["body"],
                 language=form.cleaned_data["language"],
                 parent=parent,
+                **form.cleaned_data.get("about", {}),
             )
         except services.DialogueError as error:
-            return _comment_page(
-                request,
-                form=form,
-                statement=statement,
-                mode="reply",
-                comment=parent,
-                status=_refusal_status(form, error),
-            )
-        messages.success(request, _("Thank you. Your reply was received and awaits moderation."))
-        return redirect("dialogue:receipt", tracking=comment.tracking_number)
-    status = 400 if request.method == "POST" else 200
-    return _comment_page(request, form=form, statement=statement, mode="reply", comment=parent, status=status)
+            status = _refusal_status(form, error)
+        else:
+            if parent is None:
+                messages.success(request, _("Thank you. Your comment was received and awaits moderation."))
+            else:
+                messages.success(request, _("Thank you. Your reply was received and awaits moderation."))
+            return redirect("dialogue:receipt", tracking=comment.tracking_number)
+    return _comment_page(request, form=form, statement=statement, mode=mode, comment=parent, status=status)
 
 
 def _own_comment(request, tracking) -> Comment:
     """The signed-in author's comment; anyone else gets 404, as if it did not exist."""
     comment = Comment.objects.select_related("statement", "directive", "priority").filter(
-        tracking_number=services.normalise_tracking_number(tracking)
+        tracking_number=normalise_tracking_number(tracking)
     )
     comment = comment.filter(author=request.user).first()
     if comment is None:
@@ -123,9 +117,7 @@ def receipt(request, tracking):
 @require_GET
 def my_submissions(request):
     comments = (
-        Comment.objects.filter(author=request.user)
-        .select_related("statement", "directive", "priority")
-        .order_by("-submitted_at", "-pk")
+        Comment.objects.filter(author=request.user).select_related("statement", "directive", "priority").newest_first()
     )
     page = Paginator(comments, SUBMISSIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "dialogue/mine.html", {"page": page})
@@ -170,7 +162,7 @@ def comment_withdraw(request, tracking):
 def comment_flag(request, tracking):
     """Report a published comment to the moderators."""
     comment = get_object_or_404(
-        Comment.objects.approved().select_related("statement", "author__stakeholder"), tracking_number=tracking
+        Comment.objects.published().select_related("statement", "author__stakeholder"), tracking_number=tracking
     )
     form = FlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -237,14 +229,14 @@ def verify(request):
     result = None
     if form.is_valid():
         comment = (
-            Comment.objects.approved()
-            .filter(tracking_number=services.normalise_tracking_number(form.cleaned_data["tracking_number"]))
+            Comment.objects.published()
+            .filter(tracking_number=normalise_tracking_number(form.cleaned_data["tracking_number"]))
             .first()
         )
         if comment is None:
             result = "unknown"
         else:
-            digest = services.fingerprint(services.clean_body(form.cleaned_data["text"]))
+            digest = fingerprint(clean_body(form.cleaned_data["text"]))
             result = "match" if digest == comment.fingerprint else "mismatch"
         return render(request, "dialogue/verify.html", {"form": form, "result": result, "comment": comment})
     return render(request, "dialogue/verify.html", {"form": form, "result": result})

@@ -192,8 +192,8 @@ class Statement(models.Model):
 
 class DirectiveQuerySet(models.QuerySet):
     def published(self):
-        """Directives of published statements."""
-        return self.filter(statement__status=Statement.Status.PUBLISHED, statement__published_at__lte=timezone.now())
+        """Directives of published statements (what "published" means is StatementQuerySet.published)."""
+        return self.filter(statement__in=Statement.objects.published())
 
 
 class Directive(models.Model):

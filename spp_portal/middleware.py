@@ -1,6 +1,9 @@
 """Project-wide request handling."""
 
+from urllib.parse import urlencode
+
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,14 +22,14 @@ def requires_mfa(user) -> bool:
 class RequireMFAForOfficialsMiddleware:
     """Moderators and publishers must set up two-factor authentication before any official page opens."""
 
-    PROTECTED_PREFIXES = ("/admin/", "/en/moderation/", "/fr/moderation/", "/es/moderation/")
-
     def __init__(self, get_response):
         self.get_response = get_response
+        # The admin has no language prefix; the moderators' pages have one per interface language.
+        self.protected_prefixes = ("/admin/", *(f"/{code}/moderation/" for code, _name in settings.LANGUAGES))
 
     def __call__(self, request):
         if (
-            request.path.startswith(self.PROTECTED_PREFIXES)
+            request.path.startswith(self.protected_prefixes)
             and requires_mfa(request.user)
             and not is_mfa_enabled(request.user)
         ):
@@ -34,5 +37,5 @@ class RequireMFAForOfficialsMiddleware:
                 request,
                 _("Your role requires two-factor authentication. Set up an authenticator app to continue."),
             )
-            return redirect(f"{reverse('mfa_activate_totp')}?next={request.path}")
+            return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

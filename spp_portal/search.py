@@ -20,6 +20,7 @@ objects (with their headlines on PostgreSQL).
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
@@ -27,7 +28,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, TextField, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat, Greatest
 from django.shortcuts import render
 from django.utils.html import escape
@@ -155,14 +156,101 @@ def search(text: str, filters: Filters, *, page_number=None):
         lang: SearchQuery(text, config=LANGUAGE_CONFIGS[lang], search_type="websearch") for lang in LANGUAGE_CONFIGS
     }
     terms = terms_of(text)
-    builders = [_statements, _directives, _comments]
-    parts = [build(filters, queries if full_text else None, terms) for build in builders]
+    parts = [_matches(searched, filters, queries if full_text else None, terms) for searched in SEARCHED]
     # UNION ALL: the parts never overlap (kind differs), and without a DISTINCT the count need not
     # compute every match's rank.
     combined = parts[0].union(*parts[1:], all=True).order_by("-rank", "-date", "kind", "item")
     page = Paginator(combined, RESULTS_PER_PAGE).get_page(page_number)
     page.object_list = _hydrate(list(page.object_list), filters, queries if full_text else None, terms)
     return page
+
+
+@dataclass(frozen=True)
+class Searched:
+    """One kind of result: which rows may be found, how the filters apply to them, what text is searched."""
+
+    kind: str
+    rows: Callable[[], QuerySet]
+    priority: str  # the lookup that the priority filter applies to
+    year: str  # the lookup that the year filter applies to (the statement's year, as in the archive)
+    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite)
+    vector: Callable[[str], SearchVector]  # their indexed vector in a language (PostgreSQL)
+    date: str
+    # A comment is written in one language (its `language`) and indexed only under it; the
+    # record has a text per language. Only comments have an author, so only they take the
+    # author's filters (country, sector) and the language filter as a filter on rows.
+    written_in_one_language: bool = False
+
+
+SEARCHED = [
+    Searched(
+        kind="statement",
+        rows=lambda: Statement.objects.published(),
+        priority="priorities",
+        year="release_date__year",
+        text_fields=lambda lang: [f"title_{lang}", f"summary_{lang}", f"body_{lang}"],
+        vector=statement_vector,
+        date="published_at",
+    ),
+    Searched(
+        kind="directive",
+        rows=lambda: Directive.objects.published(),
+        priority="priority",
+        year="statement__release_date__year",
+        text_fields=lambda lang: [f"text_{lang}"],
+        vector=directive_vector,
+        date="statement__published_at",
+    ),
+    Searched(
+        kind="comment",
+        rows=lambda: Comment.objects.published(),
+        priority="priority",
+        year="statement__release_date__year",
+        text_fields=lambda lang: ["body"],
+        vector=comment_vector,
+        date="submitted_at",
+        written_in_one_language=True,
+    ),
+]
+
+
+def _matches(searched: Searched, filters: Filters, queries, terms):
+    """The one query builder: the (kind, item, rank, date) rows of one kind that match (PostgreSQL or SQLite)."""
+    rows = searched.rows()
+    if searched.written_in_one_language:
+        author_filters = {
+            "language": filters.language,
+            "author__stakeholder__country": filters.country,
+            "author__stakeholder__sector": filters.sector,
+        }
+        rows = rows.filter(**{lookup: value for lookup, value in author_filters.items() if value})
+    elif filters.comments_only:
+        rows = rows.none()
+    if filters.priority:
+        rows = rows.filter(**{searched.priority: filters.priority})
+    if filters.year:
+        rows = rows.filter(**{searched.year: filters.year})
+    if queries is None:
+        fields = dict.fromkeys(field for lang in filters.languages for field in searched.text_fields(lang))
+        rows = rows.filter(_icontains_all(list(fields), terms))
+        return _columns(rows, searched.kind, Value(0.0, output_field=FloatField()), F(searched.date))
+    rows = rows.alias(**{f"v_{lang}": searched.vector(lang) for lang in filters.languages})
+    condition = Q()
+    ranks = []
+    for lang in filters.languages:
+        rank = SearchRank(searched.vector(lang), queries[lang])
+        if searched.written_in_one_language:
+            # Each branch names its language, so each can use that language's partial index.
+            condition |= Q(language=lang) & Q(**{f"v_{lang}": queries[lang]})
+            ranks.append(When(language=lang, then=rank))
+        else:
+            condition |= Q(**{f"v_{lang}": queries[lang]})
+            ranks.append(rank)
+    if searched.written_in_one_language:
+        best = Case(*ranks, default=Value(0.0), output_field=FloatField())
+    else:
+        best = ranks[0] if len(ranks) == 1 else Greatest(*ranks)
+    return _columns(rows.filter(condition), searched.kind, best, F(searched.date))
 
 
 def _columns(queryset, kind: str, rank, date):
@@ -174,18 +262,8 @@ def _columns(queryset, kind: str, rank, date):
     return queryset.values_list("kind", "item", "rank", "date")
 
 
-def _any_language(filters: Filters, queries, vector):
-    """The condition "matches in one of the searched languages", and the best rank among them."""
-    condition = Q()
-    ranks = []
-    for lang in filters.languages:
-        condition |= Q(**{f"v_{lang}": queries[lang]})
-        ranks.append(SearchRank(vector(lang), queries[lang]))
-    rank = ranks[0] if len(ranks) == 1 else Greatest(*ranks)
-    return condition, rank
-
-
 def _icontains_all(fields: list[str], terms: list[str]) -> Q:
+    """Every term in at least one of the fields."""
     condition = Q()
     for term in terms:
         any_field = Q()
@@ -193,72 +271,6 @@ def _icontains_all(fields: list[str], terms: list[str]) -> Q:
             any_field |= Q(**{f"{field}__icontains": term})
         condition &= any_field
     return condition
-
-
-def _statements(filters: Filters, queries, terms):
-    statements = Statement.objects.published()
-    if filters.comments_only:
-        statements = statements.none()
-    if filters.priority:
-        statements = statements.filter(priorities=filters.priority)
-    if filters.year:
-        statements = statements.filter(release_date__year=filters.year)
-    if queries is None:
-        fields = [f"{name}_{lang}" for lang in filters.languages for name in ("title", "summary", "body")]
-        statements = statements.filter(_icontains_all(fields, terms))
-        rank = Value(0.0, output_field=FloatField())
-    else:
-        statements = statements.alias(**{f"v_{lang}": statement_vector(lang) for lang in filters.languages})
-        condition, rank = _any_language(filters, queries, statement_vector)
-        statements = statements.filter(condition)
-    return _columns(statements, "statement", rank, F("published_at"))
-
-
-def _directives(filters: Filters, queries, terms):
-    directives = Directive.objects.published()
-    if filters.comments_only:
-        directives = directives.none()
-    if filters.priority:
-        directives = directives.filter(priority=filters.priority)
-    if filters.year:
-        directives = directives.filter(statement__release_date__year=filters.year)
-    if queries is None:
-        directives = directives.filter(_icontains_all([f"text_{lang}" for lang in filters.languages], terms))
-        rank = Value(0.0, output_field=FloatField())
-    else:
-        directives = directives.alias(**{f"v_{lang}": directive_vector(lang) for lang in filters.languages})
-        condition, rank = _any_language(filters, queries, directive_vector)
-        directives = directives.filter(condition)
-    return _columns(directives, "directive", rank, F("statement__published_at"))
-
-
-def _comments(filters: Filters, queries, terms):
-    comments = Comment.objects.approved().on_published_statements()
-    if filters.priority:
-        comments = comments.filter(priority=filters.priority)
-    if filters.year:
-        # The year of the statement, as for statements and directives (the archive's years).
-        comments = comments.filter(statement__release_date__year=filters.year)
-    if filters.language:
-        comments = comments.filter(language=filters.language)
-    if filters.country:
-        comments = comments.filter(author__stakeholder__country=filters.country)
-    if filters.sector:
-        comments = comments.filter(author__stakeholder__sector=filters.sector)
-    if queries is None:
-        comments = comments.filter(_icontains_all(["body"], terms))
-        rank = Value(0.0, output_field=FloatField())
-    else:
-        # Each branch names its language, so each can use that language's partial index.
-        comments = comments.alias(**{f"v_{lang}": comment_vector(lang) for lang in filters.languages})
-        condition = Q()
-        whens = []
-        for lang in filters.languages:
-            condition |= Q(language=lang) & Q(**{f"v_{lang}": queries[lang]})
-            whens.append(When(language=lang, then=SearchRank(comment_vector(lang), queries[lang])))
-        comments = comments.filter(condition)
-        rank = Case(*whens, default=Value(0.0), output_field=FloatField())
-    return _columns(comments, "comment", rank, F("submitted_at"))
 
 
 # --- Turning a page of (kind, id) into results with snippets ---------------------

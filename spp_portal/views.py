@@ -22,8 +22,7 @@ def home(request):
         "latest": published.first(),
         "priorities": Priority.objects.all(),
         "open_statements": list(published.open_for_comments().order_by("comments_close_at")),
-        "latest_comments": Comment.objects.approved()
-        .on_published_statements()
+        "latest_comments": Comment.objects.published()
         .with_public_author()
         .select_related("statement")
         .order_by("-decided_at", "-pk")[:LATEST_COMMENTS],

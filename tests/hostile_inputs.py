@@ -7,6 +7,8 @@ Lone surrogates are absent on purpose: no browser can send them (they are not en
 
 import html.parser
 
+from dialogue.models import Comment
+
 XSS = [
     ("script-tag", "<script>alert(1)</script>"),
     ("img-onerror", "<img src=x onerror=alert(1)>"),
@@ -65,7 +67,8 @@ OVERSIZE = [
     ("oversize-100k-letters", "A" * 100_001),
     ("oversize-words", "word " * 20_000),
     ("oversize-multibyte", "é" * 60_000),
-    ("oversize-long-url", "https://example.org/" + "a" * 5_000),
+    ("oversize-long-url", "https://example.org/" + "a" * Comment.BODY_MAX_LENGTH),
+    ("oversize-one-over-the-comment-limit", "b" * (Comment.BODY_MAX_LENGTH + 1)),
 ]
 
 UNICODE_AND_CONTROLS = [

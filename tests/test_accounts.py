@@ -7,6 +7,7 @@ import json
 import re
 import struct
 import time
+import urllib.parse
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -150,6 +151,22 @@ class TestOfficialsNeedMFA:
         assert response.status_code == 302
         assert response["Location"].startswith("/en/accounts/2fa/totp/activate")
 
+    def test_the_page_asked_for_comes_back_url_encoded(self, client):
+        """After setting up MFA the moderator returns to the page they asked for, query string included."""
+        client.force_login(make_user(groups=["Moderators"]))
+        response = client.get("/en/moderation/?status=flagged&page=2")
+        location = urllib.parse.urlsplit(response["Location"])
+        assert urllib.parse.parse_qs(location.query) == {"next": ["/en/moderation/?status=flagged&page=2"]}
+
+    def test_every_interface_language_is_guarded(self, client, settings):
+        """The gate follows settings.LANGUAGES: a language added later guards its moderation pages too."""
+        settings.LANGUAGES = [*settings.LANGUAGES, ("pt", "Português")]
+        client.force_login(make_user(groups=["Moderators"]))
+        for code, _name in settings.LANGUAGES:
+            response = client.get(f"/{code}/moderation/")
+            assert response.status_code == 302, code
+            assert "/accounts/2fa/totp/activate" in response["Location"], code
+
     def test_publisher_without_mfa_cannot_open_the_admin(self, client):
         client.force_login(make_user(groups=["Publishers"], staff=True))
         response = client.get("/admin/")
@@ -241,8 +258,7 @@ class TestRoles:
 
 class TestMyData:
     @pytest.fixture
-    def two_stakeholders(self, settings):
-        settings.COMMENT_RATE_LIMIT = (100, 600)
+    def two_stakeholders(self, generous_rate_limit):
         me = make_user("me@example.org", display_name="Me", organisation="My org")
         other = make_user("other@example.org", display_name="Someone else")
         statement = make_statement()

@@ -6,24 +6,20 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent
+from dialogue.text import fingerprint
 from pagecache.cache import invalidate_public_pages
-from priorities.models import CommentPeriodChange
+from priorities.models import CommentPeriodChange, Statement
 
-from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
+from .factories import make_comment, make_publisher, make_statement, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
 
 BODY = "Border wait times at Windsor still cost our members a full day each week."
-
-
-@pytest.fixture(autouse=True)
-def _generous_rate_limit(settings):
-    settings.COMMENT_RATE_LIMIT = (1000, 600)
 
 
 @pytest.fixture
@@ -34,11 +30,6 @@ def statement():
 @pytest.fixture
 def stakeholder():
     return make_user("dana@example.ca", display_name="Dana", organisation="Canadian Manufacturers Forum")
-
-
-@pytest.fixture
-def moderator():
-    return make_moderator(display_name="Moe")
 
 
 def comment_url(statement):
@@ -109,11 +100,25 @@ class TestSubmitting:
         assert not Comment.objects.exists()
 
     def test_tracking_numbers_retry_on_collision(self, statement, stakeholder, monkeypatch):
-        numbers = iter(["SPP-AAAA-AAAA", "SPP-AAAA-AAAA", "SPP-BBBB-BBBB"])
+        """A number already in the database is refused by its unique constraint, and another one is drawn."""
+        numbers = iter(["SPP-AAAA-AAAA", "SPP-AAAA-AAAA", "SPP-AAAA-AAAA", "SPP-BBBB-BBBB"])
         monkeypatch.setattr(services, "generate_tracking_number", lambda: next(numbers))
         first = make_comment(statement, author=stakeholder)
         second = make_comment(statement, author=stakeholder)
         assert (first.tracking_number, second.tracking_number) == ("SPP-AAAA-AAAA", "SPP-BBBB-BBBB")
+        assert next(numbers, None) is None, "each colliding draw was tried, and refused, before the free one"
+        assert ModerationEvent.objects.filter(action="submit", comment__author=stakeholder).count() == 2
+
+    def test_when_every_draw_collides_the_stakeholder_is_told_and_keeps_the_text(
+        self, client, statement, stakeholder, monkeypatch
+    ):
+        taken = make_comment(statement)
+        monkeypatch.setattr(services, "generate_tracking_number", lambda: taken.tracking_number)
+        client.force_login(stakeholder)
+        response = client.post(comment_url(statement), {"about": "", "body": BODY, "language": "en"})
+        assert response.status_code == 400
+        assert "could not issue a tracking number" in response.text and BODY in response.text
+        assert not Comment.objects.filter(author=stakeholder).exists()
 
 
 class TestCommentPeriod:
@@ -264,8 +269,8 @@ class TestHostileBodies:
     @pytest.mark.parametrize(
         ("body", "message"),
         [
-            ("x" * 5001, "at most 5,000 characters"),
-            ("short", "at least 10 characters"),
+            ("x" * (Comment.BODY_MAX_LENGTH + 1), f"at most {Comment.BODY_MAX_LENGTH:,} characters"),
+            ("short", f"at least {Comment.BODY_MIN_LENGTH} characters"),
             ("Null \x00 byte in a comment body", "Null characters are not allowed."),
             ("Right-to-left \u202eoverride hides text", "invisible control characters"),
             ("Zero width \u200b joiner in the body", "invisible control characters"),
@@ -280,8 +285,22 @@ class TestHostileBodies:
             assert body[:40].replace("'", "&#x27;") in response.text
         assert not Comment.objects.exists()
 
-    def test_five_thousand_characters_are_accepted(self, statement, stakeholder):
-        assert make_comment(statement, author=stakeholder, body="y" * 5000).status == Comment.Status.PENDING
+    def test_the_longest_comment_allowed_is_accepted(self, client, statement, stakeholder):
+        client.force_login(stakeholder)
+        body = "y" * Comment.BODY_MAX_LENGTH
+        response = client.post(comment_url(statement), {"about": "", "body": body, "language": "en"})
+        assert response.status_code == 302
+        assert Comment.objects.get(author=stakeholder).body == body
+
+    @pytest.mark.parametrize(
+        ("language", "limits"), [("en", "10 to 5,000 characters"), ("fr", "10 à 5\xa0000 caractères")]
+    )
+    def test_the_form_states_the_limits_in_the_readers_language(self, client, statement, stakeholder, language, limits):
+        """The help text and the browser's maxlength come from the same constant as the check."""
+        client.force_login(stakeholder)
+        html = client.get(f"/{language}/dialogue/statements/{statement.slug}/comment/").text
+        assert limits in html
+        assert f'maxlength="{Comment.BODY_MAX_LENGTH}"' in html
 
 
 class TestAbuseLimits:
@@ -320,6 +339,13 @@ class TestAbuseLimits:
         assert (four.depth, four.parent) == (3, two)
         assert {c.thread_id for c in (top, one, two, three, four)} == {top.pk}
 
+    def test_the_database_refuses_a_reply_deeper_than_the_service_allows(self, statement, moderator):
+        """The CheckConstraint reads the same MAX_DEPTH as the service: one level deeper is refused."""
+        comment = make_comment(statement, approve_by=moderator)
+        Comment.objects.filter(pk=comment.pk).update(depth=Comment.MAX_DEPTH)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Comment.objects.filter(pk=comment.pk).update(depth=Comment.MAX_DEPTH + 1)
+
     def test_replies_only_to_published_comments(self, statement):
         pending = make_comment(statement)
         with pytest.raises(services.NotAllowed):
@@ -345,7 +371,7 @@ class TestMySubmissions:
         response = client.post(f"/en/dialogue/comments/{comment.tracking_number}/edit/", {"body": BODY})
         assert response.status_code == 302
         comment.refresh_from_db()
-        assert comment.body == BODY and comment.fingerprint == services.fingerprint(BODY) != old
+        assert comment.body == BODY and comment.fingerprint == fingerprint(BODY) != old
         assert comment.edited_at is not None
         assert ModerationEvent.objects.filter(comment=comment, action="edit", note__contains=old).exists()
 
@@ -429,6 +455,19 @@ class TestReading:
         pending = make_comment(statement, body="Not yet published words.")
         unknown = client.get("/en/dialogue/verify/", {"tracking_number": pending.tracking_number, "text": "x"})
         assert "No published comment has this tracking number." in unknown.text
+
+    def test_a_withdrawn_statement_takes_its_conversation_with_it(self, client, statement, stakeholder, moderator):
+        """Published means on a published statement too: verification, reports, replies and feeds all agree."""
+        comment = make_comment(statement, approve_by=moderator, body="Words on a statement soon withdrawn.")
+        assert comment.body in client.get("/en/").text
+        Statement.objects.filter(pk=statement.pk).update(status=Statement.Status.WITHDRAWN)
+        invalidate_public_pages()
+        verify = client.get("/en/dialogue/verify/", {"tracking_number": comment.tracking_number, "text": comment.body})
+        assert "No published comment has this tracking number." in verify.text
+        assert comment.body not in client.get("/en/").text
+        client.force_login(stakeholder)
+        assert client.get(f"/en/dialogue/comments/{comment.tracking_number}/report/").status_code == 404
+        assert client.get(f"/en/dialogue/comments/{comment.tracking_number}/reply/").status_code == 404
 
 
 def seed_thread_comments(statement, count):

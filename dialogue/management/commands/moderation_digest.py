@@ -49,7 +49,7 @@ class Command(BaseCommand):
             "pending": summary["count"],
             "oldest": summary["oldest"],
             "now": timezone.now(),
-            "flagged": Comment.objects.filter(flagged=True).count(),
+            "flagged": Comment.objects.flagged().count(),
             "by_statement": pending.values("statement__title", "statement__slug")
             .annotate(n=Count("pk"))
             .order_by("-n")[:10],

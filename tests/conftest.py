@@ -1,7 +1,14 @@
-"""Project-wide pytest set-up: every test starts with an empty, process-local cache."""
+"""
+Set-up and fixtures shared by the whole suite: every test starts in English with an empty,
+process-local cache; the fixtures several test files need are defined here once.
+"""
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
+from django.utils import translation
+
+from .factories import make_moderator
 
 
 def pytest_configure(config):
@@ -17,11 +24,21 @@ def pytest_configure(config):
     settings.WHITENOISE_USE_FINDERS = True
 
 
+@pytest.fixture
+def generous_rate_limit(settings):
+    """For tests that submit many comments as one stakeholder: the comment rate limit stays out of the way."""
+    settings.COMMENT_RATE_LIMIT = (100_000, 600)
+
+
+@pytest.fixture
+def moderator():
+    """A moderator with two-factor authentication set up, named as the decisions and emails show them."""
+    return make_moderator(display_name="Moe")
+
+
 @pytest.fixture(autouse=True)
 def _english_by_default():
     """Requests activate their page's language in this thread; start every test from English."""
-    from django.utils import translation
-
     translation.activate("en")
     yield
     translation.activate("en")
@@ -29,8 +46,6 @@ def _english_by_default():
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    from django.core.cache import cache
-
     cache.clear()
     yield
     cache.clear()
