@@ -1,5 +1,7 @@
 """Forms of the conversation: the stakeholder profile, comments, reports and moderators' decisions."""
 
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
@@ -17,6 +19,7 @@ from priorities.models import Priority, Statement
 
 from .models import (
     REASON_REQUIRED,
+    TEXT_CHANGED,
     Comment,
     ModerationEvent,
     OfficialResponse,
@@ -219,9 +222,19 @@ class VerifyForm(forms.Form):
         self.helper.form_method = "get"
 
 
-class DecisionForm(forms.Form):
-    """A moderator's decision; rejecting or hiding needs a reason from the published policy."""
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
+
+class DecisionForm(forms.Form):
+    """
+    A moderator's decision on the text they were shown: `seen` carries that text's fingerprint,
+    and the service refuses the decision if the comment has changed since. Rejecting or hiding
+    needs a reason from the published policy.
+    """
+
+    seen = forms.RegexField(
+        regex=FINGERPRINT, widget=forms.HiddenInput, error_messages={"required": TEXT_CHANGED, "invalid": TEXT_CHANGED}
+    )
     reason = forms.ChoiceField(label=_("Reason (moderation policy)"), required=False, choices=[])
     note = forms.CharField(
         label=_("Note to the author (optional)"),
@@ -244,37 +257,51 @@ class DecisionForm(forms.Form):
         return cleaned
 
 
-class CommentIdsField(forms.ModelMultipleChoiceField):
-    """The queue's checkboxes: a number no database integer can hold is refused, not sent to the database."""
+class SeenCommentsField(forms.Field):
+    """
+    The queue's checkboxes, each "<id>:<fingerprint of the text shown>": the comments to decide,
+    with the text the moderator saw of each. An id no database integer can hold is refused here.
+    """
 
-    def _check_values(self, value):
-        for pk in value:
-            try:
-                number = int(pk)
-            except (TypeError, ValueError):
-                continue  # the parent refuses it with its own message
-            if not -(2**63) <= number < 2**63:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
-                )
-        return super()._check_values(value)
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Select at least one comment."),
+        "invalid": _("The selection was not understood; open the queue again."),
+    }
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        seen = {}
+        for item in value:
+            pk, _sep, digest = str(item).partition(":")
+            if not (pk.isdigit() and int(pk) < 2**63 and FINGERPRINT.fullmatch(digest)):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            seen[int(pk)] = digest
+        return seen
 
 
 class BulkDecisionForm(DecisionForm):
     ACTIONS = [("approve", _("Approve the selected comments")), ("reject", _("Reject the selected comments"))]
 
     bulk_action = forms.ChoiceField(label=_("With the selected comments"), choices=ACTIONS)
-    comments = CommentIdsField(label=_("Comments"), queryset=None, required=True)
+    comments = SeenCommentsField(label=_("Comments"))
     field_order = ["bulk_action", "reason", "note"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["comments"].queryset = Comment.objects.all()
-        self.fields["comments"].error_messages["required"] = _("Select at least one comment.")
+        del self.fields["seen"]  # each selected comment carries its own
         self.action = self.data.get("bulk_action")
-        # The comments are chosen with the queue's own checkboxes: rendered, this field would
-        # be a <select> of every comment in the database (seconds per page at 10,000 pending).
+        # The comments are chosen with the queue's own checkboxes, outside this layout.
         self.helper.layout = Layout(*self.field_order)
+
+    def selected(self):
+        """(comment, fingerprint seen) for each selected comment that exists, oldest first."""
+        seen = self.cleaned_data["comments"]
+        comments = Comment.objects.filter(pk__in=seen).order_by("submitted_at", "pk")
+        return [(comment, seen[comment.pk]) for comment in comments]
 
 
 class ResponseForm(forms.Form):

@@ -274,6 +274,10 @@ class RejectionReason(models.TextChoices):
 REASON_REQUIRED = _("Choose the rule this comment breaks.")
 
 
+# A decision applies to the text the moderator was shown (its fingerprint), never to a text edited since.
+TEXT_CHANGED = _("The text changed since it was shown to you — review it again before you decide.")
+
+
 def reason_missing(action: str, reason: str | None) -> bool:
     """True when `action` needs a reason from the policy and `reason` is not one."""
     return action in {ModerationEvent.Action.REJECT, ModerationEvent.Action.HIDE} and (

@@ -140,23 +140,26 @@ def _render_detail(request, comment, *, response_form=None, status=200):
             "open_flags": comment.flags.filter(resolution=Flag.Resolution.OPEN).exists(),
             "events": comment.events.all(),
             "responses": comment.responses.all(),
-            "decision_form": DecisionForm(),
+            "decision_form": DecisionForm(initial={"seen": comment.fingerprint}),
             "response_form": response_form or ResponseForm(),
         },
         status=status,
     )
 
 
+# Each decision applies to the text the moderator was shown: `seen` is its fingerprint.
 DECISIONS = {
-    "approve": lambda comment, moderator, data: services.comment_approve(comment=comment, moderator=moderator),
-    "reject": lambda comment, moderator, data: services.comment_reject(
-        comment=comment, moderator=moderator, reason=data["reason"], note=data["note"]
+    "approve": lambda comment, moderator, seen, data: services.comment_approve(
+        comment=comment, moderator=moderator, seen=seen
     ),
-    "hide": lambda comment, moderator, data: services.comment_hide(
-        comment=comment, moderator=moderator, reason=data["reason"], note=data["note"]
+    "reject": lambda comment, moderator, seen, data: services.comment_reject(
+        comment=comment, moderator=moderator, seen=seen, reason=data["reason"], note=data["note"]
     ),
-    "restore": lambda comment, moderator, data: services.comment_restore(
-        comment=comment, moderator=moderator, note=data["note"]
+    "hide": lambda comment, moderator, seen, data: services.comment_hide(
+        comment=comment, moderator=moderator, seen=seen, reason=data["reason"], note=data["note"]
+    ),
+    "restore": lambda comment, moderator, seen, data: services.comment_restore(
+        comment=comment, moderator=moderator, seen=seen, note=data["note"]
     ),
 }
 
@@ -191,8 +194,9 @@ def decide(request, tracking, action):
                 messages.error(request, error)
         return redirect(detail_url)
     try:
-        DECISIONS[action](comment, request.user, form.cleaned_data)
+        DECISIONS[action](comment, request.user, form.cleaned_data["seen"], form.cleaned_data)
     except services.DialogueError as error:
+        # Back to the comment as it is now: after "the text changed", the new text is what it shows.
         messages.error(request, error.message)
         return redirect(detail_url)
     messages.success(request, DONE[action]() % {"number": comment.tracking_number})
@@ -211,9 +215,9 @@ def bulk_decide(request):
         return _back(request)
     action = form.cleaned_data["bulk_action"]
     done, refused = 0, []
-    for comment in form.cleaned_data["comments"].order_by("submitted_at"):
+    for comment, seen in form.selected():
         try:
-            DECISIONS[action](comment, request.user, form.cleaned_data)
+            DECISIONS[action](comment, request.user, seen, form.cleaned_data)
             done += 1
         except services.DialogueError as error:
             refused.append(f"{comment.tracking_number}: {error.message}")
@@ -236,7 +240,11 @@ def resolve_flags(request, tracking):
     uphold = request.POST.get("resolution") == "uphold"
     try:
         services.flags_resolve(
-            comment=comment, moderator=request.user, uphold=uphold, note=request.POST.get("note", "")
+            comment=comment,
+            moderator=request.user,
+            seen=request.POST.get("seen", ""),
+            uphold=uphold,
+            note=request.POST.get("note", ""),
         )
     except services.DialogueError as error:
         messages.error(request, error.message)

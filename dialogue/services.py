@@ -21,7 +21,16 @@ from pagecache.cache import invalidate_public_pages
 from priorities.models import Directive, Priority, Statement
 
 from . import notifications
-from .models import REASON_REQUIRED, Comment, Flag, ModerationEvent, OfficialResponse, Stakeholder, reason_missing
+from .models import (
+    REASON_REQUIRED,
+    TEXT_CHANGED,
+    Comment,
+    Flag,
+    ModerationEvent,
+    OfficialResponse,
+    Stakeholder,
+    reason_missing,
+)
 from .text import TRACKING_ALPHABET, clean_body, fingerprint
 
 Status = Comment.Status
@@ -56,6 +65,12 @@ class NotAllowed(DialogueError):
 
 class AlreadyDecided(DialogueError):
     code = "already_decided"
+
+
+class TextChanged(DialogueError):
+    """The author edited the comment after the moderator's page showed it: the decision would apply to unseen text."""
+
+    code = "text_changed"
 
 
 def generate_tracking_number() -> str:
@@ -223,6 +238,8 @@ def comment_edit(*, comment: Comment, author, body: str) -> Comment:
         from_status=Status.PENDING,
         note=f"previous fingerprint {previous}",
     )
+    # Every moderator's queue is a shared fragment: a new generation shows them the new text.
+    invalidate_public_pages()
     return comment
 
 
@@ -281,7 +298,13 @@ TRANSITIONS = {
 }
 
 
-def _decide(comment: Comment, *, moderator, action: str, reason: str = "", note: str = "") -> Comment:
+def _check_seen(comment: Comment, seen: str) -> None:
+    """A decision applies to the text the moderator was shown (its fingerprint), never to a text edited since."""
+    if seen != comment.fingerprint:
+        raise TextChanged(str(TEXT_CHANGED))
+
+
+def _decide(comment: Comment, *, moderator, action: str, seen: str, reason: str = "", note: str = "") -> Comment:
     transition = TRANSITIONS[action]
     comment = _locked(comment)
     if comment.status not in transition.sources:
@@ -298,6 +321,7 @@ def _decide(comment: Comment, *, moderator, action: str, reason: str = "", note:
         )
     if reason_missing(action, reason):
         raise NotAllowed(str(REASON_REQUIRED))
+    _check_seen(comment, seen)
     from_status = comment.status
     comment.status = transition.target
     comment.decided_at = timezone.now()
@@ -314,32 +338,34 @@ def _decide(comment: Comment, *, moderator, action: str, reason: str = "", note:
 
 
 @transaction.atomic
-def comment_approve(*, comment: Comment, moderator) -> Comment:
-    return _decide(comment, moderator=moderator, action=Action.APPROVE)
+def comment_approve(*, comment: Comment, moderator, seen: str) -> Comment:
+    """Publish a pending comment. `seen`: the fingerprint of the text the moderator was shown."""
+    return _decide(comment, moderator=moderator, action=Action.APPROVE, seen=seen)
 
 
 @transaction.atomic
-def comment_reject(*, comment: Comment, moderator, reason: str, note: str = "") -> Comment:
-    return _decide(comment, moderator=moderator, action=Action.REJECT, reason=reason, note=note)
+def comment_reject(*, comment: Comment, moderator, seen: str, reason: str, note: str = "") -> Comment:
+    return _decide(comment, moderator=moderator, action=Action.REJECT, seen=seen, reason=reason, note=note)
 
 
 @transaction.atomic
-def comment_hide(*, comment: Comment, moderator, reason: str, note: str = "") -> Comment:
-    return _decide(comment, moderator=moderator, action=Action.HIDE, reason=reason, note=note)
+def comment_hide(*, comment: Comment, moderator, seen: str, reason: str, note: str = "") -> Comment:
+    return _decide(comment, moderator=moderator, action=Action.HIDE, seen=seen, reason=reason, note=note)
 
 
 @transaction.atomic
-def comment_restore(*, comment: Comment, moderator, note: str = "") -> Comment:
-    return _decide(comment, moderator=moderator, action=Action.RESTORE, note=note)
+def comment_restore(*, comment: Comment, moderator, seen: str, note: str = "") -> Comment:
+    return _decide(comment, moderator=moderator, action=Action.RESTORE, seen=seen, note=note)
 
 
 @transaction.atomic
-def flags_resolve(*, comment: Comment, moderator, uphold: bool, note: str = "") -> Comment:
+def flags_resolve(*, comment: Comment, moderator, seen: str, uphold: bool, note: str = "") -> Comment:
     """Dismiss the reports (the comment is published again) or uphold them (it stays hidden)."""
     comment = _locked(comment)
     open_flags = Flag.objects.filter(comment=comment, resolution=Flag.Resolution.OPEN)
     if not open_flags.exists():
         raise NotAllowed(_("This comment has no open report."))
+    _check_seen(comment, seen)
     now = timezone.now()
     reason = (
         open_flags.values("reason").annotate(n=Count("pk")).order_by("-n", "reason").values_list("reason", flat=True)

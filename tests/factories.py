@@ -92,5 +92,5 @@ def make_comment(statement, *, author=None, body=None, approve_by=None, parent=N
         **kwargs,
     )
     if approve_by is not None:
-        comment = services.comment_approve(comment=comment, moderator=approve_by)
+        comment = services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=approve_by)
     return comment

@@ -294,7 +294,7 @@ class TestMyData:
         moderator = make_user(groups=["Moderators"])
         statement = pending.statement
         published = services.comment_submit(author=me, statement=statement, body="Published words.", language="en")
-        services.comment_approve(comment=published, moderator=moderator)
+        services.comment_approve(comment=published, seen=published.fingerprint, moderator=moderator)
         client.force_login(me)
         response = client.post("/en/accounts/delete/", {"password": PASSWORD})
         assert response.status_code == 302

@@ -356,7 +356,9 @@ class TestMySubmissions:
     def test_lists_status_tracking_and_rejection_reason(self, client, statement, stakeholder, moderator):
         pending = make_comment(statement, author=stakeholder)
         rejected = make_comment(statement, author=stakeholder, body="An off-topic remark about football.")
-        services.comment_reject(comment=rejected, moderator=moderator, reason="off_topic", note="Stay on topic.")
+        services.comment_reject(
+            comment=rejected, seen=rejected.fingerprint, moderator=moderator, reason="off_topic", note="Stay on topic."
+        )
         client.force_login(stakeholder)
         page = client.get("/en/dialogue/mine/").text
         assert pending.tracking_number in page and rejected.tracking_number in page
@@ -415,12 +417,12 @@ class TestReading:
             statement, author=author, approve_by=moderator, language="es", body="Primer comentario aquí."
         )
         reply = make_comment(statement, parent=top, approve_by=moderator, body="A reply that stays readable.")
-        services.comment_hide(comment=top, moderator=moderator, reason="abusive")
+        services.comment_hide(comment=top, seen=top.fingerprint, moderator=moderator, reason="abusive")
         html = client.get(statement.get_absolute_url()).text
         assert "This comment was removed by moderation on" in html
         assert "Primer comentario aquí." not in html
         assert "A reply that stays readable." in html
-        services.comment_restore(comment=top, moderator=moderator)
+        services.comment_restore(comment=top, seen=top.fingerprint, moderator=moderator)
         html = client.get(statement.get_absolute_url()).text
         start = html.index(f'id="comment-{top.tracking_number}"')
         article = html[start:]

@@ -322,7 +322,7 @@ def conversation(statement, moderator):
     services.response_post(comment=first, moderator=moderator, government="CA", body="Merci.", language="fr")
     pending = make_comment(statement, body="Still pending.")
     rejected = make_comment(statement, body="Rejected one.")
-    services.comment_reject(comment=rejected, moderator=moderator, reason="off_topic")
+    services.comment_reject(comment=rejected, seen=rejected.fingerprint, moderator=moderator, reason="off_topic")
     return {"approved": [first, reply, anonymised], "pending": pending, "rejected": rejected}
 
 

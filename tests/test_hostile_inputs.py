@@ -156,7 +156,7 @@ def test_comment_then_its_pages_for_moderators_and_the_public(world):
     for comment in accepted:
         pages.append((world["as_moderator"], reverse("dialogue:moderation-comment", args=[comment.tracking_number])))
     for comment in accepted:
-        services.comment_approve(comment=comment, moderator=moderator)
+        services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=moderator)
     pages.append((world["anonymous"], statement.get_absolute_url()))
     failures = []
     for client, path in pages:

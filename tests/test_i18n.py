@@ -354,7 +354,7 @@ def test_french_stakeholder_gets_a_french_decision(django_capture_on_commit_call
     comment = make_comment(trilingual(), author=french_stakeholder, language="fr")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_approve(comment=comment, moderator=make_moderator())
+        services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=make_moderator())
     [message] = mail.outbox
     assert message.subject == f"Votre commentaire {comment.tracking_number} est publié"
     assert "a été approuvé et est maintenant publié" in message.body

