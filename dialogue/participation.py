@@ -138,7 +138,7 @@ def dashboard(request):
     )
 
 
-@cache_public_page
+@cache_public_page(tags=lambda request, slug: [Statement.cache_tag_for(slug)])
 def statement_dashboard(request, slug):
     statement = get_object_or_404(Statement.objects.published(), slug=slug)
     return render(

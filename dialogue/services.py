@@ -211,7 +211,7 @@ def comment_submit(
     _event(comment, actor=author, action=Action.SUBMIT, from_status="")
     transaction.on_commit(lambda: notifications.send_receipt(comment.pk), robust=True)
     # The statement page shows how many comments await moderation.
-    invalidate_public_pages()
+    invalidate_public_pages(tags=[statement.cache_tag])
     return comment
 
 
@@ -238,8 +238,9 @@ def comment_edit(*, comment: Comment, author, body: str) -> Comment:
         from_status=Status.PENDING,
         note=f"previous fingerprint {previous}",
     )
-    # Every moderator's queue is a shared fragment: a new generation shows them the new text.
-    invalidate_public_pages()
+    # Every moderator's queue is a shared fragment that declares no tags: this shows them the new
+    # text at once. The statement's pages stay cached: a pending text is not on them.
+    invalidate_public_pages(tags=())
     return comment
 
 
@@ -254,7 +255,7 @@ def comment_withdraw(*, comment: Comment, author) -> Comment:
     comment.decided_at = timezone.now()
     comment.save(update_fields=["status", "decided_at"])
     _event(comment, actor=author, action=Action.WITHDRAW, from_status=Status.PENDING)
-    invalidate_public_pages()
+    invalidate_public_pages(tags=[comment.statement.cache_tag])
     return comment
 
 
@@ -276,7 +277,7 @@ def comment_flag(*, comment: Comment, flagger, reason: str, note: str = "") -> F
         comment.decided_at = timezone.now()
         comment.save(update_fields=["status", "flagged", "decided_at"])
         _event(comment, actor=None, action=Action.FLAG_HIDE, from_status=Status.APPROVED, reason=reason)
-        invalidate_public_pages()
+        invalidate_public_pages(tags=[comment.statement.cache_tag])
     return flag
 
 
@@ -333,7 +334,7 @@ def _decide(comment: Comment, *, moderator, action: str, seen: str, reason: str 
     _event(comment, actor=moderator, action=action, from_status=from_status, reason=reason, note=note)
     if action in {Action.APPROVE, Action.REJECT}:
         transaction.on_commit(lambda: notifications.send_decision(comment.pk), robust=True)
-    invalidate_public_pages()
+    invalidate_public_pages(tags=[comment.statement.cache_tag])
     return comment
 
 
@@ -393,7 +394,7 @@ def flags_resolve(*, comment: Comment, moderator, seen: str, uphold: bool, note:
         reason=reason if uphold else "",
         note=note,
     )
-    invalidate_public_pages()
+    invalidate_public_pages(tags=[comment.statement.cache_tag])
     return comment
 
 
@@ -407,7 +408,7 @@ def response_post(*, comment: Comment, moderator, government: str, body: str, la
         comment=comment, government=government, body=clean_body(body), language=language, author=moderator
     )
     _event(comment, actor=moderator, action=Action.RESPOND, from_status=comment.status, note=government)
-    invalidate_public_pages()
+    invalidate_public_pages(tags=[comment.statement.cache_tag])
     return response
 
 

@@ -29,6 +29,18 @@ What a cached page may hold, and for how long:
 - Scheduled content must not go stale: the generation lives only until the next moment a
   registered source says the content changes by itself, or PUBLIC_PAGE_CACHE_SECONDS,
   whichever comes first, and so does every page stored under it.
+- Tags narrow what a change drops. A page or fragment may declare the tags of what it shows
+  (`tags=["statement:los-cabos"]`); its key then also holds each tag's generation.
+  `invalidate_public_pages(tags=[...])` starts new generations for those tags and for ANY, the
+  tag of every page that declares none: a comment approved on one statement refreshes that
+  statement's pages and every page that did not say what it shows (the home page, listings),
+  and leaves the other statements' pages in place. Safe by default: only a page that declares
+  narrow tags outlives a change elsewhere. `invalidate_public_pages()` without tags drops all.
+- In front of the app servers, a CDN or reverse proxy may keep anonymous pages too: a stored
+  page is sent with `Cache-Control: public, s-maxage=<its remaining life>` and its tags in a
+  surrogate-key header (PAGECACHE_SURROGATE_HEADER), everything else with `Cache-Control:
+  private`; each invalidation calls PAGECACHE_PURGE (a dotted path, no-op when unset) after
+  the commit, with the tags dropped (None: everything). pagecache.purge.http_ban is one.
 
 Middleware still runs around a cached page, so security headers, the CSP, the request id and
 the language are added to it exactly as to a fresh one.
@@ -37,6 +49,7 @@ the language are added to it exactly as to a fresh one.
 import datetime
 import gzip
 import hashlib
+import logging
 import math
 import re
 import threading
@@ -53,9 +66,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "public-pages:generation"
 # Fragments this process keeps in memory, most recently used last (see cached_fragment).
@@ -64,6 +80,13 @@ _recent_fragments: OrderedDict[str, Any] = OrderedDict()
 _recent_lock = threading.Lock()
 # None outside a request; () inside one until the generation is read; then the generation.
 _request_generation: ContextVar[tuple | None] = ContextVar("public_pages_generation", default=None)
+# Inside a request, the tag generations read so far ({} until one is read); None outside a request.
+_request_tags: ContextVar[dict | None] = ContextVar("public_pages_tags", default=None)
+TAG_KEY = "public-pages:tag:{tag}"
+# A tag generation outlives every page stored under it (pages live PUBLIC_PAGE_CACHE_SECONDS at most).
+TAG_SECONDS = 7 * 24 * 3600
+# The tag of every page and fragment that declares none: any tagged change drops them too.
+ANY = "*"
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # v3: keys from the declared query parameters only; (headers, gzip body) as in v2.
 PAGE_KEY = "public-pages:page:v3:{generation}:{language}:{url}"
@@ -88,24 +111,33 @@ def register_next_change(source: Callable[..., datetime.datetime | None]) -> Non
         _next_change_sources.append(source)
 
 
-def invalidate_public_pages(*, using: str | None = None) -> None:
+def invalidate_public_pages(*, tags: Iterable[str] | None = None, using: str | None = None) -> None:
     """
-    Drop every cached public page, now and again once the current transaction commits.
+    Drop cached public pages, now and again once the current transaction commits: every page
+    (no `tags`), or those that declared one of `tags` and those that declared none.
 
     Call it from whatever changes what the public sees (a statement published or edited, a
     comment approved, hidden or restored, an official response). Now: so that nothing read
     later in this transaction, or by a caller whose transaction is never committed (tests),
     sees the old pages. Again after the commit: another request may have rendered and stored
-    the old state in between, under the generation started now.
+    the old state in between, under the generation started now. The purge hook (a CDN in
+    front) is called after the commit only.
     """
-    _end_generation()
-    transaction.on_commit(_end_generation, using=using)
+    dropped = None if tags is None else sorted({*tags, ANY})
+    _end_generation(dropped)
+    transaction.on_commit(lambda: _end_generation(dropped), using=using)
+    transaction.on_commit(lambda: _purge(dropped), using=using)
 
 
 QueryShapes = Mapping[str, re.Pattern | Iterable[str]]
 
 
-def cache_public_page(view: Callable[..., HttpResponse] | None = None, *, query: QueryShapes | None = None):
+Tags = Iterable[str] | Callable[..., Iterable[str]]
+
+
+def cache_public_page(
+    view: Callable[..., HttpResponse] | None = None, *, query: QueryShapes | None = None, tags: Tags | None = None
+):
     """
     Serve this view's page to anonymous visitors from the cache; see the module docstring.
 
@@ -114,6 +146,10 @@ def cache_public_page(view: Callable[..., HttpResponse] | None = None, *, query:
     parameter is removed from the request before the view runs, for every visitor, so that
     what the view cannot see cannot split the cache. Use bare (`@cache_public_page`) for a page
     that reads no query parameter.
+
+    `tags` names what the page shows, so that a change elsewhere leaves it cached: a list, or a
+    function of the view's arguments (`lambda request, slug: [f"statement:{slug}"]`). A page
+    without tags is dropped by every change.
     """
     shapes = dict(query or {})
 
@@ -122,12 +158,15 @@ def cache_public_page(view: Callable[..., HttpResponse] | None = None, *, query:
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             storable = _keep_declared_parameters(request, shapes)
             if not (storable and _is_anonymous_read(request)):
-                return _vary_on_cookie(view(request, *args, **kwargs))
+                return _private(view(request, *args, **kwargs))
+            page_tags = _declared(tags, request, *args, **kwargs)
             generation, expires_at = _current_generation()
-            key = PAGE_KEY.format(generation=generation, language=get_language(), url=_url_digest(request))
+            key = PAGE_KEY.format(
+                generation=_joined(generation, page_tags), language=get_language(), url=_url_digest(request)
+            )
             frozen = cache.get(key)
             if frozen is not None:
-                return _from_cache(request, *frozen)
+                return _shared(_from_cache(request, *frozen), page_tags, expires_at)
             response = _vary_on_cookie(view(request, *args, **kwargs))
             timeout = _seconds_until(expires_at)
             if timeout > 0 and _is_shareable(request, response):
@@ -137,14 +176,15 @@ def cache_public_page(view: Callable[..., HttpResponse] | None = None, *, query:
                 # BREACH-style attacks: a shareable page holds no secret (no CSRF token, nothing of one visitor's).
                 compressed = gzip.compress(response.content, compresslevel=6, mtime=0)
                 cache.set(key, (dict(response.items()), compressed), timeout)
-            return response
+                return _shared(response, page_tags, expires_at)
+            return _private(response)
 
         return wrapper
 
     return decorator(view) if view is not None else decorator
 
 
-def cached_fragment(name: str, render: Callable[[], Any]) -> Any:
+def cached_fragment(name: str, render: Callable[[], Any], *, tags: Iterable[str] | None = None) -> Any:
     """
     A piece of a page that is the same for everyone allowed to see it, computed once per generation.
 
@@ -153,11 +193,13 @@ def cached_fragment(name: str, render: Callable[[], Any]) -> Any:
     moderator sees the same queue around their own CSRF token. The caller checks who may see
     the page; `name` must hold everything the fragment depends on besides the language (which
     is added here) and the published content (whose changes end the generation).
-    Invalidated with the pages by `invalidate_public_pages()`, and expires with them.
+    Invalidated with the pages by `invalidate_public_pages()`, and expires with them; `tags` as
+    for pages (none: dropped by every change).
     """
     if settings.PUBLIC_PAGE_CACHE_SECONDS <= 0:
         return render()
     generation, expires_at = _current_generation()
+    generation = _joined(generation, _declared(tags))
     key = f"public-pages:fragment:{generation}:{get_language()}:{hashlib.sha256(name.encode()).hexdigest()}"
     # A fragment never changes under its key (a change starts a new generation, hence a new
     # key), so this process keeps the last few it used and skips reading them back from the
@@ -183,6 +225,65 @@ def cached_fragment(name: str, render: Callable[[], Any]) -> Any:
 def public_pages_expire_at() -> float:
     """When the current generation, and every page stored under it, expires (a Unix time)."""
     return _current_generation()[1]
+
+
+def _declared(tags: Tags | None, *args, **kwargs) -> list[str]:
+    if tags is None:
+        return [ANY]
+    names = tags(*args, **kwargs) if callable(tags) else tags
+    return sorted(set(names)) or [ANY]
+
+
+def _joined(generation: str, tags: list[str]) -> str:
+    """The generation and those of the tags, as one part of a key."""
+    return ":".join([generation, *_tag_generations(tags)])
+
+
+def _tag_generations(tags: list[str]) -> list[str]:
+    """Each tag's current generation, started where there is none; one cache round trip per request at most."""
+    remembered = _request_tags.get()
+    known = remembered if remembered is not None else {}
+    missing = [tag for tag in tags if tag not in known]
+    if missing:
+        keys = {TAG_KEY.format(tag=tag): tag for tag in missing}
+        found = cache.get_many(list(keys))
+        for key, tag in keys.items():
+            value = found.get(key)
+            if value is None:
+                value = get_random_string(12)
+                # Several workers may start one at once: the first one stored is shared.
+                if not cache.add(key, value, TAG_SECONDS):
+                    value = cache.get(key) or value
+            known[tag] = value
+    return [known[tag] for tag in tags]
+
+
+def _shared(response: HttpResponse, tags: list[str], expires_at: float) -> HttpResponse:
+    """A page anyone may be given: a shared cache in front may keep it until the generation ends."""
+    patch_cache_control(response, public=True, max_age=0, s_maxage=_seconds_until(expires_at))
+    header = getattr(settings, "PAGECACHE_SURROGATE_HEADER", "Surrogate-Key")
+    if header:
+        response[header] = " ".join(tags)
+    return response
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A page for this visitor only (signed in, a form with a CSRF token, a flash message...)."""
+    if "Cache-Control" not in response:
+        patch_cache_control(response, private=True)
+    return _vary_on_cookie(response)
+
+
+def _purge(tags: list[str] | None) -> None:
+    """Tell a CDN or reverse proxy in front what was dropped (PAGECACHE_PURGE; nothing when unset)."""
+    hook = getattr(settings, "PAGECACHE_PURGE", "")
+    if not hook:
+        return
+    try:
+        import_string(hook)(tags)
+    except Exception:
+        # The pages here are already dropped; a proxy that missed a purge serves them until s-maxage.
+        logger.exception("pagecache purge hook %s failed for %s", hook, tags or "every page")
 
 
 def _keep_declared_parameters(request: HttpRequest, shapes: dict) -> bool:
@@ -280,19 +381,29 @@ def _current_generation() -> tuple[str, float]:
 def request_started(**kwargs) -> None:
     """Connected to Django's request_started (PagecacheConfig.ready): remember the generation from here."""
     _request_generation.set(())
+    _request_tags.set({})
 
 
 def request_finished(**kwargs) -> None:
     """Connected to Django's request_finished: forget the generation until the next request."""
     _request_generation.set(None)
+    _request_tags.set(None)
 
 
-def _end_generation() -> None:
-    if _request_generation.get() is not None:
-        _request_generation.set(())
+def _end_generation(tags: list[str] | None = None) -> None:
+    """Start a new generation: of everything (tags None), or of these tags."""
     # A random generation, not a counter: a counter evicted from the cache would restart and
     # bring back pages stored under its old values.
-    cache.delete(GENERATION_KEY)
+    if tags is None:
+        if _request_generation.get() is not None:
+            _request_generation.set(())
+        cache.delete(GENERATION_KEY)
+        return
+    remembered = _request_tags.get()
+    if remembered is not None:
+        for tag in tags:
+            remembered.pop(tag, None)
+    cache.delete_many([TAG_KEY.format(tag=tag) for tag in tags])
 
 
 def _next_expiry() -> float:

@@ -122,6 +122,15 @@ class Statement(models.Model):
     def get_absolute_url(self):
         return reverse("priorities:statement-detail", kwargs={"slug": self.slug})
 
+    @staticmethod
+    def cache_tag_for(slug: str) -> str:
+        """The page-cache tag of everything shown about one statement: its page, feeds, exports, figures."""
+        return f"statement:{slug}"
+
+    @property
+    def cache_tag(self) -> str:
+        return self.cache_tag_for(self.slug)
+
     def is_published(self) -> bool:
         return (
             self.status == self.Status.PUBLISHED

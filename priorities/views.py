@@ -15,19 +15,22 @@ from .forms import StatementFilterForm
 from .models import Directive, Priority, Statement
 
 STATEMENTS_PER_PAGE = 10
+# Pages that show only the published record: a change to a conversation leaves them cached (the
+# record's own changes drop every page).
+RECORD = ["record"]
 LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
 # What a comment opened from a directive or priority link is about: directive:12, priority:7.
 ABOUT = re.compile(r"(directive|priority):[-a-z0-9]{1,80}")
 
 
-@cache_public_page
+@cache_public_page(tags=RECORD)
 def priority_list(request):
     """The five priorities, each with how many directives it has received."""
     priorities = Priority.objects.all()
     return render(request, "priorities/priority_list.html", {"priorities": priorities})
 
 
-@cache_public_page
+@cache_public_page(tags=RECORD)
 def priority_detail(request, slug):
     """One priority and its directives across published statements, newest statement first, with their progress."""
     priority = get_object_or_404(Priority, slug=slug)
@@ -42,7 +45,7 @@ def priority_detail(request, slug):
     return render(request, "priorities/priority_detail.html", {"priority": priority, "statements": statements})
 
 
-@cache_public_page(query={"priority": SLUG, "year": YEAR, "page": PAGE_NUMBER})
+@cache_public_page(query={"priority": SLUG, "year": YEAR, "page": PAGE_NUMBER}, tags=RECORD)
 def statement_list(request):
     """The archive of published statements, newest first, filtered by priority and year."""
     form = StatementFilterForm(request.GET or None)
@@ -63,13 +66,20 @@ def statement_list(request):
 
 
 # The conversation below the record reads these (dialogue's comment_thread and comment_form tags).
-@cache_public_page(query={"order": {"newest", "oldest"}, "lang": LANGUAGE_CODES, "page": PAGE_NUMBER, "about": ABOUT})
+@cache_public_page(
+    query={"order": {"newest", "oldest"}, "lang": LANGUAGE_CODES, "page": PAGE_NUMBER, "about": ABOUT},
+    tags=lambda request, slug: [Statement.cache_tag_for(slug)],
+)
 def statement_detail(request, slug):
     """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
     # A published statement is the same row for every reader: kept once per cache generation
     # (edits in the admin start a new one). Only otherwise does the reader's permission matter.
     statement = (
-        cached_fragment(f"published-statement:{slug}", lambda: Statement.objects.published().filter(slug=slug).first())
+        cached_fragment(
+            f"published-statement:{slug}",
+            lambda: Statement.objects.published().filter(slug=slug).first(),
+            tags=[Statement.cache_tag_for(slug)],
+        )
         or Statement.objects.visible_to(request.user).filter(slug=slug).first()
     )
     if statement is None:

@@ -180,6 +180,12 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # less when a scheduled statement or comment period is due sooner. 0 turns the page cache off;
 # it is off by default in development, where a cached page would hide template edits.
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 0 if DEBUG else 600)
+# A CDN or reverse proxy in front (pagecache/cache.py, "Tags"): the header that carries a cached
+# page's tags, and the hook called with the dropped tags after each invalidation commits
+# (e.g. "pagecache.purge.http_ban", which sends BAN requests to PAGECACHE_PURGE_URLS).
+PAGECACHE_SURROGATE_HEADER = os.environ.get("PAGECACHE_SURROGATE_HEADER", "Surrogate-Key")
+PAGECACHE_PURGE = os.environ.get("PAGECACHE_PURGE", "")
+PAGECACHE_PURGE_URLS = env_list("PAGECACHE_PURGE_URLS", [])
 
 # `make bench` only: adds the bare template page that measures this machine's ceiling.
 BENCHMARK = env_bool("SPP_BENCHMARK", False)

@@ -15,10 +15,11 @@ from django.test import Client
 from django.urls import path
 from django.utils import timezone
 
+from dialogue import services
 from pagecache.cache import GENERATION_KEY, cache_public_page, invalidate_public_pages, public_pages_expire_at
 from priorities.models import Statement
 
-from .factories import make_publisher, make_statement, make_user, seed_statement
+from .factories import make_comment, make_publisher, make_statement, make_user, seed_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -368,3 +369,115 @@ def test_the_default_file_cache_serves_and_drops_pages(
     with django_assert_max_num_queries(50) as queries:
         client.get("/en/priorities/")
     assert len(queries) > 0, "rendered afresh after the invalidation"
+
+
+def _fresh_render(client, url, django_assert_max_num_queries) -> bool:
+    """True if the page was rendered (queries ran), False if it came from the cache."""
+    with django_assert_max_num_queries(100) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries) > 0
+
+
+def test_an_approval_on_one_statement_leaves_the_other_statements_pages_cached(
+    client, moderator, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """A change to one conversation drops that statement's page and the pages that list every
+    conversation (the home page), not the whole site."""
+    here, elsewhere = make_statement(title_en="Here"), make_statement(title_en="Elsewhere")
+    comment = make_comment(here, body="Approved here, and only here, at once.")
+    pages = [here.get_absolute_url(), elsewhere.get_absolute_url(), "/en/", "/en/priorities/"]
+    for url in pages:
+        client.get(url)
+    assert not any(_fresh_render(client, url, django_assert_max_num_queries) for url in pages)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=moderator)
+
+    assert "Approved here, and only here, at once." in client.get(here.get_absolute_url()).text
+    assert _fresh_render(client, "/en/", django_assert_max_num_queries), "the home page lists the latest comments"
+    assert not _fresh_render(client, elsewhere.get_absolute_url(), django_assert_max_num_queries)
+    assert not _fresh_render(client, "/en/priorities/", django_assert_max_num_queries), "the record did not change"
+
+
+def test_a_change_to_the_record_drops_every_page(
+    client, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    statement = make_statement()
+    for url in (statement.get_absolute_url(), "/en/priorities/"):
+        client.get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        invalidate_public_pages()
+    assert _fresh_render(client, statement.get_absolute_url(), django_assert_max_num_queries)
+    assert _fresh_render(client, "/en/priorities/", django_assert_max_num_queries)
+
+
+def test_shared_fragments_follow_the_same_rule(client, moderator, django_capture_on_commit_callbacks):
+    """A signed-in reader's page of another statement keeps its cached thread after an approval here."""
+    here, elsewhere = make_statement(), make_statement()
+    comment = make_comment(here, body="A comment approved on the first statement.")
+    reader = Client()
+    reader.force_login(make_user())
+    reader.get(elsewhere.get_absolute_url())
+    fragments = {key for key in cache._cache if ":public-pages:fragment:" in key}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=moderator)
+    reader.get(elsewhere.get_absolute_url())
+    after = {key for key in cache._cache if ":public-pages:fragment:" in key}
+    assert len(after - fragments) <= 3, "only the fragments that show every conversation were rendered again"
+    assert "A comment approved on the first statement." in reader.get(here.get_absolute_url()).text
+
+
+def test_anonymous_pages_are_ready_for_a_cdn(client):
+    """A stored page says a shared cache may keep it (for its remaining life) and carries its tags."""
+    statement = make_statement()
+    for _attempt in ("stored now", "served from the cache"):
+        response = client.get(statement.get_absolute_url())
+        control = response["Cache-Control"]
+        assert "public" in control and "s-maxage=" in control and "private" not in control
+        assert 0 < int(control.split("s-maxage=")[1].split(",")[0]) <= 600
+        assert response["Surrogate-Key"] == statement.cache_tag
+    assert client.get("/en/")["Surrogate-Key"] == "*"
+
+
+def test_pages_of_one_visitor_are_private(client):
+    client.force_login(make_user())
+    response = client.get("/en/")
+    assert "private" in response["Cache-Control"] and "Surrogate-Key" not in response
+    assert "private" in Client().get("/en/accounts/login/")["Cache-Control"], "a form with a CSRF token"
+
+
+def test_the_purge_hook_bans_the_dropped_tags_at_a_proxy(settings, moderator, django_capture_on_commit_callbacks):
+    """pagecache.purge.http_ban sends one BAN per proxy, after the commit, matching the dropped tags."""
+    import http.server
+    import re
+    import threading
+
+    received = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_BAN(self):
+            received.append((self.command, self.headers["X-Purge-Regex"]))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.PAGECACHE_PURGE = "pagecache.purge.http_ban"
+    settings.PAGECACHE_PURGE_URLS = [f"http://127.0.0.1:{server.server_port}/"]
+    statement = make_statement(slug="purge-me")
+    comment = make_comment(statement)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=moderator)
+        assert received == [], "nothing is purged before the commit"
+        for callback in callbacks:
+            callback()
+    finally:
+        server.shutdown()
+    [(method, pattern)] = received
+    assert method == "BAN"
+    assert re.search(pattern, "statement:purge-me") and re.search(pattern, "*")
+    assert not re.search(pattern, "statement:another-one") and not re.search(pattern, "record")

@@ -61,7 +61,11 @@ def comment_form(context, statement):
             # choice of directives cost more than the rest of the page. `about` is visitor input: a
             # preselected one is rendered each time rather than filling the cache with variants.
             form_html = (
-                cached_fragment(f"comment-form:{statement.pk}:{statement.updated_at.isoformat()}", render)
+                cached_fragment(
+                    f"comment-form:{statement.pk}:{statement.updated_at.isoformat()}",
+                    render,
+                    tags=[statement.cache_tag],
+                )
                 if not about
                 else render()
             )
@@ -100,7 +104,7 @@ def comment_thread(context, statement):
         )
 
     name = f"thread:{statement.pk}:{statement.updated_at.isoformat()}:{order}:{language}:{page_number}"
-    return mark_safe(cached_fragment(name, render))  # noqa: S308 - rendered by our own template
+    return mark_safe(cached_fragment(name, render, tags=[statement.cache_tag]))  # noqa: S308 - our own template
 
 
 def _feed_url(subject: Statement | Priority) -> str:
