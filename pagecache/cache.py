@@ -111,6 +111,18 @@ def register_next_change(source: Callable[..., datetime.datetime | None]) -> Non
         _next_change_sources.append(source)
 
 
+_invalidation_listeners: list[Callable[[list[str] | None], None]] = []
+
+
+def register_invalidation_listener(listener: Callable[[list[str] | None], None]) -> None:
+    """
+    Call `listener(tags)` after each invalidation commits (tags None: every page). For what must
+    follow a change to the public pages, such as a read replica's freshness mark. From ready().
+    """
+    if listener not in _invalidation_listeners:
+        _invalidation_listeners.append(listener)
+
+
 def invalidate_public_pages(*, tags: Iterable[str] | None = None, using: str | None = None) -> None:
     """
     Drop cached public pages, now and again once the current transaction commits: every page
@@ -127,6 +139,8 @@ def invalidate_public_pages(*, tags: Iterable[str] | None = None, using: str | N
     _end_generation(dropped)
     transaction.on_commit(lambda: _end_generation(dropped), using=using)
     transaction.on_commit(lambda: _purge(dropped), using=using)
+    for listener in _invalidation_listeners:
+        transaction.on_commit(lambda listener=listener: listener(dropped), using=using, robust=True)
 
 
 QueryShapes = Mapping[str, re.Pattern | Iterable[str]]

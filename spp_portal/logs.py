@@ -90,7 +90,12 @@ class RequestIdMiddleware:
                 request.method,
                 request.path,
                 response.status_code,
-                extra={"status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+                extra={
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    # What other middleware learnt about the request, e.g. the database it read from.
+                    **getattr(request, "log_fields", {}),
+                },
             )
             return response
         finally:
