@@ -12,33 +12,11 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import models
 
+from .demo_corpus import CorpusWriter
 from .models import Comment, ModerationEvent, RejectionReason, Stakeholder
 from .text import fingerprint
 
 PARTICIPANTS = 60
-SENTENCES = {
-    "en": [
-        "Border wait times at the busiest crossings still cost our members a full day each week.",
-        "We support regulatory cooperation in the automotive sector, with public reporting of results.",
-        "Food safety inspections should be recognised across all three countries.",
-        "Please publish the timetable for the energy efficiency standards.",
-        "Emergency management cooperation must include local authorities at the border.",
-    ],
-    "fr": [
-        "Les temps d'attente à la frontière pèsent lourdement sur nos exportations.",
-        "La sécurité des aliments exige des inspections reconnues par les trois pays.",
-        "Nous appuyons la coopération réglementaire dans le secteur de l'automobile.",
-        "Les normes d'efficacité énergétique doivent être publiées dans les deux langues officielles.",
-        "La préparation aux urgences doit associer les collectivités frontalières.",
-    ],
-    "es": [
-        "Los tiempos de espera en la frontera afectan a nuestras exportaciones agrícolas.",
-        "La seguridad de los alimentos requiere inspecciones reconocidas por los tres países.",
-        "Apoyamos la cooperación regulatoria en el sector automotor.",
-        "Solicitamos publicar el calendario de las normas de eficiencia energética.",
-        "La gestión de emergencias debe incluir a las autoridades locales fronterizas.",
-    ],
-}
 
 
 class CommentSeeder:
@@ -85,6 +63,9 @@ class CommentSeeder:
     def plan(self, count, kind="mixed"):
         """Deterministic specifications; replies point at earlier approved comments of the plan."""
         rng = self.rng
+        writer = CorpusWriter(
+            rng, {code: getattr(self.statement, f"body_{code}", "") or "" for code in ("en", "fr", "es")}
+        )
         items = []
         approved_indexes = []
         start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
@@ -99,7 +80,7 @@ class CommentSeeder:
                 parent = rng.choice(approved_indexes[-200:])
                 while items[parent]["depth"] >= Comment.MAX_DEPTH:
                     parent = items[parent]["parent"]
-            body = " ".join(rng.sample(SENTENCES[language], 2)) + f" ({index + 1})"
+            body = writer.comment(language)
             items.append(
                 {
                     "tracking": self.tracking(),

@@ -474,7 +474,7 @@ class TestReading:
 
 def seed_thread_comments(statement, count):
     """`count` approved comments in threads (replies up to the deepest level), by seed_demo's bulk seeder."""
-    from dialogue.management.commands.seed_demo import CommentSeeder
+    from dialogue.demo import CommentSeeder
 
     seeder = CommentSeeder(statement, say=lambda message: None)
     seeder.rng.seed(f"{statement.slug}:{Comment.objects.count()}")

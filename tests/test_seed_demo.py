@@ -50,3 +50,29 @@ def test_demo_accounts_can_sign_in(settings, client):
     )
     assert response.status_code == 302
     assert client.get("/en/").context["user"].email == "stakeholder@example.com"
+
+
+def test_demo_comments_read_like_a_consultation(settings):
+    """Benchmarks and search are measured on the demo comments: a long-tailed vocabulary in three
+    languages, drawn partly from the statement's own words, not a handful of repeated sentences."""
+    import collections
+    import re
+
+    from dialogue.demo import CommentSeeder
+    from dialogue.models import Comment
+
+    statement = Statement.objects.get(slug="2008-02-28-joint-statement-los-cabos")
+    CommentSeeder(statement, say=lambda message: None).seed(3000, 0, kind="approved")
+    bodies = list(Comment.objects.filter(statement=statement).values_list("body", "language"))
+    assert len({body for body, _language in bodies}) == len(bodies), "every text is its own"
+    own_words = set(re.findall(r"[a-z]{6,}", statement.body_en.lower()))
+    for language in ("en", "fr", "es"):
+        texts = [body.lower() for body, written_in in bodies if written_in == language]
+        in_comments = collections.Counter(word for text in texts for word in set(re.findall(r"[^\W\d_]{6,}", text)))
+        shares = sorted((count / len(texts) for count in in_comments.values()), reverse=True)
+        assert len(in_comments) > 120, f"{language}: a vocabulary, not a handful of sentences"
+        assert shares[0] < 0.6, f"{language}: no word is in nearly every comment"
+        median = shares[len(shares) // 2]
+        assert median < 0.08 and shares[0] > 4 * median, f"{language}: a few common words, a long tail of rare ones"
+        if language == "en":
+            assert len(own_words & set(in_comments)) > 100, "the statement's own words are in the conversation"
