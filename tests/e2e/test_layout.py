@@ -3,9 +3,10 @@ Layout on every screen, in every language (WCAG 2.2: 1.4.10 Reflow, 2.5.8 Target
 
 Every kind of page (page_kinds.py), as each role opens it, in English, French and Spanish, at
 320, 390, 768, 1280 and 1920 px: nothing scrolls sideways, the language switcher and the search
-are visible or one tap away (one click on "Menu" shows them), and no target is smaller than
-24 x 24 px. One browser context per role and language; each page is loaded once and the window
-resized around it. Every problem of a run is reported at once, page by page.
+are visible or one tap away (one click on "Menu" shows them), the search field fits a typed
+word, no target is smaller than 24 x 24 px, and on phones primary actions are 44 px high.
+One browser context per role and language; each page is loaded once and the window resized
+around it. Every problem of a run is reported at once, page by page.
 """
 
 from pathlib import Path
@@ -20,6 +21,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 WIDTHS = [320, 390, 768, 1280, 1920]
 HEIGHT = 800
 MINIMUM = 24  # CSS pixels, WCAG 2.2 success criterion 2.5.8 (AA)
+PHONE = 390  # up to this width, primary actions are at least 44 px high (WCAG 2.5.5's size)
+SEARCH_FIELD = 160  # px: "interopérabilité" typed at 16 px fits
 HERE = Path(__file__).parent
 
 # In the page: every target under 24 px that no WCAG 2.5.8 exception excuses (see the file).
@@ -33,28 +36,35 @@ def check_width(page, kind, width) -> list[str]:
     problems = []
     page.set_viewport_size({"width": width, "height": HEIGHT})
     state = page.evaluate(STATE_JS)
-    if state["scrollWidth"] > state["innerWidth"]:
-        problems.append(f"scrolls sideways: {state['scrollWidth']} px wide in {state['innerWidth']} ({state['wide']})")
+    problems += overflow(state)
     problems += [f"target under 24 px: {offender}" for offender in page.evaluate(TARGETS_JS, MINIMUM)]
+    if width <= PHONE:
+        problems += [f"primary action under 44 px on a phone: {low}" for low in state["lowPrimaries"]]
     if not kind.portal_header:
         return problems
     if not state["switcher"]:
         problems.append("language switcher not visible")
     if not state["search"]:
         if not state["toggle"]:
-            problems.append("search neither visible nor behind a menu button")
-        else:
-            page.locator(".portal-menu-toggle").click()
-            opened = page.evaluate(STATE_JS)
-            if not (opened["search"] and opened["switcher"]):
-                problems.append("one click on Menu does not show the search and the language switcher")
-            if opened["scrollWidth"] > opened["innerWidth"]:
-                problems.append(f"the open menu scrolls sideways: {opened['scrollWidth']} px ({opened['wide']})")
-            problems += [
-                f"open menu, target under 24 px: {offender}" for offender in page.evaluate(TARGETS_JS, MINIMUM)
-            ]
-            page.locator(".portal-menu-toggle").click()
+            return [*problems, "search neither visible nor behind a menu button"]
+        page.locator(".portal-menu-toggle").click()
+        state = page.evaluate(STATE_JS)
+        if not (state["search"] and state["switcher"]):
+            problems.append("one click on Menu does not show the search and the language switcher")
+        problems += [f"open menu: {problem}" for problem in overflow(state)]
+        problems += [f"open menu, target under 24 px: {offender}" for offender in page.evaluate(TARGETS_JS, MINIMUM)]
+        if width <= PHONE:
+            problems += [f"open menu, primary action under 44 px: {low}" for low in state["lowPrimaries"]]
+        page.locator(".portal-menu-toggle").click()
+    if state["search"] and state["searchWidth"] < SEARCH_FIELD:
+        problems.append(f"the search field is {state['searchWidth']} px wide: a typed word does not fit")
     return problems
+
+
+def overflow(state) -> list[str]:
+    if state["scrollWidth"] <= state["innerWidth"]:
+        return []
+    return [f"scrolls sideways: {state['scrollWidth']} px wide in {state['innerWidth']} ({state['wide']})"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
