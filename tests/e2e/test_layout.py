@@ -4,7 +4,8 @@ Layout on every screen, in every language (WCAG 2.2: 1.4.10 Reflow, 2.5.8 Target
 Every kind of page (page_kinds.py), as each role opens it, in English, French and Spanish, at
 320, 390, 768, 1280 and 1920 px: nothing scrolls sideways, the language switcher and the search
 are visible or one tap away (one click on "Menu" shows them), the search field fits a typed
-word, no target is smaller than 24 x 24 px, and on phones primary actions are 44 px high.
+word, no drop-down list cuts the choice it shows, no target is smaller than 24 x 24 px, and on
+phones primary actions are 44 px high.
 One browser context per role and language; each page is loaded once and the window resized
 around it. Every problem of a run is reported at once, page by page.
 """
@@ -23,6 +24,11 @@ HEIGHT = 800
 MINIMUM = 24  # CSS pixels, WCAG 2.2 success criterion 2.5.8 (AA)
 PHONE = 390  # up to this width, primary actions are at least 44 px high (WCAG 2.5.5's size)
 SEARCH_FIELD = 160  # px: "interopérabilité" typed at 16 px fits
+# Drop-down lists left out of the "cuts its choice" check until the work named here lands (then
+# delete the entry): the comment form's "What is your comment about?" shows "La déclaration dans
+# son ensemble" in 246 px at 320 px, and directive texts anywhere; the comment form is reworked by
+# issue 13's statement-page work (items 2, 3 and the 90-character directive texts of item 10).
+UNCHECKED_SELECTS = {"id_about": "issue 13, the statement page's comment form"}
 HERE = Path(__file__).parent
 
 # In the page: every target under 24 px that no WCAG 2.5.8 exception excuses (see the file).
@@ -35,9 +41,10 @@ def check_width(page, kind, width) -> list[str]:
     """What is wrong with the page at this width: overflow, an unreachable switcher or search, small targets."""
     problems = []
     page.set_viewport_size({"width": width, "height": HEIGHT})
-    state = page.evaluate(STATE_JS)
+    state = page.evaluate(STATE_JS, list(UNCHECKED_SELECTS))
     problems += overflow(state)
     problems += [f"target under 24 px: {offender}" for offender in page.evaluate(TARGETS_JS, MINIMUM)]
+    problems += [f"drop-down list cuts its choice: {select}" for select in state["clippedSelects"]]
     if width <= PHONE:
         problems += [f"primary action under 44 px on a phone: {low}" for low in state["lowPrimaries"]]
     if not kind.portal_header:
@@ -48,7 +55,7 @@ def check_width(page, kind, width) -> list[str]:
         if not state["toggle"]:
             return [*problems, "search neither visible nor behind a menu button"]
         page.locator(".portal-menu-toggle").click()
-        state = page.evaluate(STATE_JS)
+        state = page.evaluate(STATE_JS, list(UNCHECKED_SELECTS))
         if not (state["search"] and state["switcher"]):
             problems.append("one click on Menu does not show the search and the language switcher")
         problems += [f"open menu: {problem}" for problem in overflow(state)]
