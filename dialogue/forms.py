@@ -284,7 +284,8 @@ class SeenCommentsField(forms.Field):
 
 
 class BulkDecisionForm(DecisionForm):
-    ACTIONS = [("approve", _("Approve the selected comments")), ("reject", _("Reject the selected comments"))]
+    # Short: the field says "With the selected comments", and a drop-down list cannot wrap on a phone.
+    ACTIONS = [("approve", _("Approve")), ("reject", _("Reject"))]
 
     bulk_action = forms.ChoiceField(label=_("With the selected comments"), choices=ACTIONS)
     comments = SeenCommentsField(label=_("Comments"))

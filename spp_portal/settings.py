@@ -16,9 +16,11 @@ Environment variables:
   DJANGO_CACHE_DIR        file cache shared by the workers of one server when REDIS_URL is unset
   EMAIL_URL-like settings EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
                           EMAIL_USE_TLS, DEFAULT_FROM_EMAIL (SMTP when EMAIL_HOST is set)
+  PORTAL_CONTACT_EMAIL    the contact address shown on every page (default: DEFAULT_FROM_EMAIL's)
 """
 
 import os
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -220,6 +222,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
+# Reversed while the sign-out request is handled, under its language prefix: signing out from
+# /es/ lands on /es/, not on the browser's language.
+LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_ADAPTER = "dialogue.adapter.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "dialogue.forms.SignupForm"
 ACCOUNT_USER_DISPLAY = "dialogue.adapter.user_display"
@@ -255,6 +260,9 @@ PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "North American Dialogue <dialogue@localhost>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Where readers write to the people who run the portal (every page's footer, the accessibility
+# statement's "report a barrier"): the sender's address unless a mailbox read by people is set.
+PORTAL_CONTACT_EMAIL = os.environ.get("PORTAL_CONTACT_EMAIL") or parseaddr(DEFAULT_FROM_EMAIL)[1]
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -33,6 +33,7 @@ class StaticPagesSitemap(PortalSitemap):
             "dialogue:moderation-policy",
             "privacy",
             "terms",
+            "accessibility",
         ]
 
     def location(self, name):

@@ -1,3 +1,5 @@
+import datetime
+
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
@@ -9,6 +11,9 @@ from django.views.generic import TemplateView
 
 from . import search, views
 from .sitemaps import SITEMAPS
+
+# The day the accessibility statement was last checked against the portal (shown on it).
+ACCESSIBILITY_REVIEWED = datetime.date(2026, 11, 29)
 
 # The admin's own login would bypass allauth's rate limits and MFA: send it through allauth.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -30,6 +35,13 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
     path("terms/", TemplateView.as_view(template_name="pages/terms.html"), name="terms"),
+    path(
+        "accessibility/",
+        TemplateView.as_view(
+            template_name="pages/accessibility.html", extra_context={"reviewed": ACCESSIBILITY_REVIEWED}
+        ),
+        name="accessibility",
+    ),
     prefix_default_language=True,
 )
 

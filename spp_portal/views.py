@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -16,18 +18,33 @@ LATEST_COMMENTS = 5
 
 @cache_public_page
 def home(request):
-    """Latest statement, the five priorities, what is open for comment, and the latest approved comments."""
+    """What the portal is and how to take part, what is open for comment (until when, how many
+    comments), the five priorities, the latest statement and the latest approved comments."""
     published = Statement.objects.published()
+    open_statements = (
+        published.open_for_comments()
+        .annotate(
+            published_comments=_count_per_statement(Comment.objects.published()),
+            pending_comments=_count_per_statement(Comment.objects.pending()),
+        )
+        .order_by("comments_close_at", "pk")
+    )
     context = {
         "latest": published.first(),
         "priorities": Priority.objects.all(),
-        "open_statements": list(published.open_for_comments().order_by("comments_close_at")),
+        "open_statements": list(open_statements),
         "latest_comments": Comment.objects.published()
         .with_public_author()
         .select_related("statement")
         .order_by("-decided_at", "-pk")[:LATEST_COMMENTS],
     }
     return render(request, "home.html", context)
+
+
+def _count_per_statement(comments):
+    """How many of `comments` are on the statement of the row: a subquery, so the list stays one query."""
+    per_statement = comments.filter(statement=OuterRef("pk")).order_by().values("statement").annotate(n=Count("pk"))
+    return Coalesce(Subquery(per_statement.values("n")), 0)
 
 
 @never_cache

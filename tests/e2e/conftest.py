@@ -89,20 +89,12 @@ def new_page(browser, live_server, request):
     More people in one journey (a moderator, the public): each call opens a page in a fresh context,
     optionally signed in as `user` through a session made by Django's test client. Screenshotted on failure.
     """
-    from django.conf import settings
-    from django.test import Client
-
     pages = []
 
+    from tests.e2e.sessions import open_context
+
     def open_page(user=None, locale="en-US"):
-        context = browser.new_context(base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        if user is not None:
-            client = Client()
-            client.force_login(user)
-            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-        pages.append(context.new_page())
+        pages.append(open_context(browser, live_server, user, locale=locale).new_page())
         return pages[-1]
 
     yield open_page

@@ -34,7 +34,7 @@ def wait_for_email(count: int = 1, seconds: float = 5.0):
 def sign_up_verify_and_comment(page, statement) -> str:
     """Journey (b) through the real forms; returns the tracking number the receipt shows."""
     page.goto("/en/")
-    page.get_by_role("link", name="Sign up").click()
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Sign up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label(re.compile(r"^\s*Password\W*$")).fill(NEW_PASSWORD)
@@ -53,7 +53,7 @@ def sign_up_verify_and_comment(page, statement) -> str:
     expect(page.get_by_role("alert").or_(page.get_by_role("status")).first).to_contain_text("confirmed")
     # Confirming signed her in; she signs out and back in as she will next time.
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("link", name="Sign in").click()
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Sign in").click()
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign In").click()

@@ -40,7 +40,7 @@ def test_visitor_reads_the_2008_statement_then_switches_to_spanish(page):
         expect(directive).to_be_visible()
         expect(directive).to_contain_text(text)
 
-    page.get_by_role("navigation", name="Main").locator("a[hreflang=es]").click()
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="español").click()
 
     expect(page).to_have_url(re.compile(rf"/es/statements/{SEED_SLUG}/$"))
     expect(page.locator("html")).to_have_attribute("lang", "es")
