@@ -9,27 +9,38 @@ register = template.Library()
 
 
 class SharedFragmentNode(template.Node):
-    def __init__(self, nodelist, parts):
+    def __init__(self, nodelist, parts, tags):
         self.nodelist = nodelist
         self.parts = parts
+        self.tags = tags
 
     def render(self, context):
         name = ":".join(str(part.resolve(context)) for part in self.parts)
-        html = cached_fragment(f"template:{name}", lambda: str(self.nodelist.render(context)))
+        tags = None
+        if self.tags is not None:
+            value = self.tags.resolve(context)
+            tags = [value] if isinstance(value, str) else list(value)
+        html = cached_fragment(f"template:{name}", lambda: str(self.nodelist.render(context)), tags=tags)
         return mark_safe(html)  # noqa: S308 - rendered by this very template, escaped as usual
 
 
 @register.tag
 def shared_fragment(parser, token):
     """
-    {% shared_fragment "name" var ... %}…{% endshared_fragment %}: render once per cache generation.
+    {% shared_fragment "name" var ... [tags=expr] %}…{% endshared_fragment %}: render once per cache generation.
 
     Only for markup that is the same for every reader allowed to see the page (no CSRF token,
-    nothing about the user); the name and variables key it. See pagecache.cache.cached_fragment.
+    nothing about the user); the name and variables key it. `tags=` (a tag or a list of tags) says
+    what the fragment shows, as for cached_fragment; without it any change drops the fragment.
     """
-    parts = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    parts, tags = [], None
+    for bit in token.split_contents()[1:]:
+        if bit.startswith("tags="):
+            tags = parser.compile_filter(bit.removeprefix("tags="))
+        else:
+            parts.append(parser.compile_filter(bit))
     if not parts:
         raise template.TemplateSyntaxError("shared_fragment needs a name")
     nodelist = parser.parse(("endshared_fragment",))
     parser.delete_first_token()
-    return SharedFragmentNode(nodelist, parts)
+    return SharedFragmentNode(nodelist, parts, tags)
