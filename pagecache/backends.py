@@ -1,0 +1,219 @@
+"""
+Django's Redis cache, failing soft: "pagecache.backends.FailSoftRedisCache" (settings.CACHES).
+
+With Redis unreachable the portal must still serve, from the database: a read that fails is a miss,
+a write that fails is dropped. What that means for each user of the cache, and why:
+- the page cache and shared fragments (pagecache/cache.py) fail open: every page is rendered from
+  the database, slower, never stale (a generation that cannot be read is a new one);
+- sessions (`cached_db`) fail over to their database copy, so everyone stays signed in;
+- allauth's rate limits (keys under LOCAL_FALLBACK_PREFIXES) count in each process's own memory
+  while the outage lasts: a limit still holds, at most once per worker process, rather than none
+  (fail open: anyone may guess passwords) or every sign-in refused (fail closed: nobody signs in).
+  The comment rate limit is counted in the database and does not notice.
+
+The cache may miss but must never lie once Redis returns: a key whose write or delete failed during
+the outage (a signed-out session, the page-cache generation a moderator's decision ended) is
+deleted as soon as Redis answers again, before anything else is read.
+
+After a failure Redis is left alone for RETRY_SECONDS (each request would otherwise pay a connect
+timeout), and the outage is logged once per LOG_SECONDS with how many operations failed meanwhile,
+not once per request. `ping()` tells /healthz the truth, whatever the pause.
+"""
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+# Keys whose failed writes are remembered for deletion; past this, the oldest are forgotten (and said so).
+REMEMBERED_KEYS = 10_000
+
+
+class FailSoftRedisCache(RedisCache):
+    def __init__(self, server, params):
+        options = dict(params.get("OPTIONS", {}))
+        self.retry_seconds = float(options.pop("RETRY_SECONDS", 5))
+        self.log_seconds = float(options.pop("LOG_SECONDS", 60))
+        self.local_prefixes = tuple(options.pop("LOCAL_FALLBACK_PREFIXES", ()))
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._local = LocMemCache(f"fail-soft-{id(self)}", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+        self._lock = threading.Lock()
+        self._down_since: float | None = None
+        self._retry_at = 0.0
+        self._logged_at = 0.0
+        self._failures = 0
+        self._stale: dict[tuple[str, int | None], None] = {}  # ordered set of (key, version)
+
+    # --- The cache API ----------------------------------------------------------------------
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", key, (key, default, version), default, write=False)
+
+    def get_many(self, keys, version=None):
+        keys = list(keys)
+        local = [key for key in keys if self._is_local(key)]
+        if local and self.is_down():
+            return self._local.get_many(local, version=version)
+        return self._attempt(lambda: super(FailSoftRedisCache, self).get_many(keys, version=version), {})
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", key, (key, version), False, write=False)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", key, (key, value, timeout, version), False, write=True, version=version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", key, (key, value, timeout, version), None, write=True, version=version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", key, (key, timeout, version), False, write=True, version=version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", key, (key, version), False, write=True, version=version)
+
+    def incr(self, key, delta=1, version=None):
+        def missing():
+            raise ValueError(f"Key '{key}' not found (the cache is unreachable)")
+
+        return self._call("incr", key, (key, delta, version), missing, write=True, version=version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        data = dict(data)
+        failed = self._attempt(
+            lambda: super(FailSoftRedisCache, self).set_many(data, timeout=timeout, version=version), None
+        )
+        if failed is None:
+            self._remember(data, version)
+            return list(data)
+        return failed
+
+    def delete_many(self, keys, version=None):
+        keys = list(keys)
+        if self._attempt(lambda: super(FailSoftRedisCache, self).delete_many(keys, version=version), False) is False:
+            self._remember(keys, version)
+
+    def clear(self):
+        self._local.clear()
+        return self._attempt(lambda: super(FailSoftRedisCache, self).clear(), None)
+
+    # --- Health ------------------------------------------------------------------------------
+
+    def is_down(self) -> bool:
+        return self._down_since is not None
+
+    def ping(self) -> str | None:
+        """None when Redis answers a round trip now, otherwise what went wrong (for /healthz)."""
+        try:
+            self._cache.get_client(write=True).ping()
+        except Exception as error:
+            self._failed(error)
+            return f"{type(error).__name__}: {error}"
+        self._answered()
+        return None
+
+    # --- The machinery -----------------------------------------------------------------------
+
+    def _is_local(self, key) -> bool:
+        return bool(self.local_prefixes) and str(key).startswith(self.local_prefixes)
+
+    def _call(self, name, key, args, fallback, *, write, version=None):
+        if self._is_local(key) and self.is_down() and time.monotonic() < self._retry_at:
+            return getattr(self._local, name)(*args)
+        result = self._attempt(lambda: getattr(super(FailSoftRedisCache, self), name)(*args), _FAILED)
+        if result is not _FAILED:
+            return result
+        if write:
+            self._remember([key], version)
+        if self._is_local(key):
+            return getattr(self._local, name)(*args)
+        return fallback() if callable(fallback) else fallback
+
+    def _attempt(self, operation, fallback):
+        if self.is_down() and time.monotonic() < self._retry_at:
+            self._count()
+            return fallback
+        try:
+            result = operation()
+        except Exception as error:
+            # redis-py's errors (ConnectionError, TimeoutError, a server refusing writes) and a
+            # misbehaving socket alike: the cache is an optimisation, never a reason to fail a page.
+            self._failed(error)
+            return fallback
+        if self.is_down():
+            self._answered()
+        return result
+
+    def _count(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if time.monotonic() - self._logged_at >= self.log_seconds:
+                self._logged_at = time.monotonic()
+                failures, self._failures = self._failures, 0
+                logger.warning(
+                    "cache still unreachable; serving from the database",
+                    extra={"cache_failures": failures, "down_seconds": round(time.monotonic() - self._down_since)},
+                )
+
+    def _failed(self, error: Exception) -> None:
+        with self._lock:
+            first = self._down_since is None
+            if first:
+                self._down_since = time.monotonic()
+            self._retry_at = time.monotonic() + self.retry_seconds
+        if first:
+            self._logged_at = time.monotonic()
+            logger.warning(
+                "cache unreachable; serving from the database (%s: %s)",
+                type(error).__name__,
+                error,
+                extra={"cache_retry_seconds": self.retry_seconds},
+            )
+        else:
+            self._count()
+
+    def _answered(self) -> None:
+        with self._lock:
+            if self._down_since is None:
+                return
+            down_for = time.monotonic() - self._down_since
+            self._down_since = None
+            stale, self._stale = list(self._stale), {}
+        # Whatever could not be written or deleted during the outage goes now, before it is read.
+        try:
+            client = self._cache.get_client(write=True)
+            if stale:
+                client.delete(*(self.make_and_validate_key(key, version=version) for key, version in stale))
+        except Exception as error:
+            with self._lock:
+                for item in stale:
+                    self._stale[item] = None
+            self._failed(error)
+            return
+        self._local.clear()
+        logger.warning(
+            "cache reachable again after %d s; %d stale keys dropped",
+            round(down_for),
+            len(stale),
+            extra={"cache_stale_keys_dropped": len(stale)},
+        )
+
+    def _remember(self, keys, version) -> None:
+        with self._lock:
+            for key in keys:
+                self._stale[(key, version)] = None
+            overflow = len(self._stale) - REMEMBERED_KEYS
+            for item in list(self._stale)[: max(overflow, 0)]:
+                del self._stale[item]
+        if overflow > 0:
+            logger.error(
+                "cache outage: more keys were written than can be remembered; some may be stale in the "
+                "cache until they expire (run `manage.py invalidate_public_pages` once it answers)"
+            )
+
+
+_FAILED = object()
