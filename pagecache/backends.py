@@ -108,12 +108,15 @@ class FailSoftRedisCache(RedisCache):
 
     def ping(self) -> str | None:
         """None when Redis answers a round trip now, otherwise what went wrong (for /healthz)."""
+        if self.is_down():
+            if not self._recover():
+                return "unreachable"
+            return None
         try:
             self._cache.get_client(write=True).ping()
         except Exception as error:
             self._failed(error)
             return f"{type(error).__name__}: {error}"
-        self._answered()
         return None
 
     # --- The machinery -----------------------------------------------------------------------
@@ -134,19 +137,20 @@ class FailSoftRedisCache(RedisCache):
         return fallback() if callable(fallback) else fallback
 
     def _attempt(self, operation, fallback):
-        if self.is_down() and time.monotonic() < self._retry_at:
-            self._count()
-            return fallback
+        if self.is_down():
+            if time.monotonic() < self._retry_at:
+                self._count()
+                return fallback
+            # Back, perhaps: the stale keys go before anything is read (a signed-out session, say).
+            if not self._recover():
+                return fallback
         try:
-            result = operation()
+            return operation()
         except Exception as error:
             # redis-py's errors (ConnectionError, TimeoutError, a server refusing writes) and a
             # misbehaving socket alike: the cache is an optimisation, never a reason to fail a page.
             self._failed(error)
             return fallback
-        if self.is_down():
-            self._answered()
-        return result
 
     def _count(self) -> None:
         with self._lock:
@@ -176,24 +180,26 @@ class FailSoftRedisCache(RedisCache):
         else:
             self._count()
 
-    def _answered(self) -> None:
+    def _recover(self) -> bool:
+        """Redis answers again? Then drop what went stale meanwhile, and say so; False if it still fails."""
         with self._lock:
-            if self._down_since is None:
-                return
-            down_for = time.monotonic() - self._down_since
-            self._down_since = None
-            stale, self._stale = list(self._stale), {}
-        # Whatever could not be written or deleted during the outage goes now, before it is read.
+            stale = list(self._stale)
         try:
             client = self._cache.get_client(write=True)
             if stale:
                 client.delete(*(self.make_and_validate_key(key, version=version) for key, version in stale))
+            else:
+                client.ping()
         except Exception as error:
-            with self._lock:
-                for item in stale:
-                    self._stale[item] = None
             self._failed(error)
-            return
+            return False
+        with self._lock:
+            if self._down_since is None:
+                return True
+            down_for = time.monotonic() - self._down_since
+            self._down_since = None
+            for item in stale:
+                self._stale.pop(item, None)
         self._local.clear()
         logger.warning(
             "cache reachable again after %d s; %d stale keys dropped",
@@ -201,6 +207,7 @@ class FailSoftRedisCache(RedisCache):
             len(stale),
             extra={"cache_stale_keys_dropped": len(stale)},
         )
+        return True
 
     def _remember(self, keys, version) -> None:
         with self._lock:

@@ -46,6 +46,7 @@ def is_unavailable(error: BaseException | None) -> bool:
 
 def unavailable_response(request, error: BaseException) -> HttpResponse:
     _log(request, error)
+    mark_unavailable(request)
     response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
@@ -73,13 +74,17 @@ def server_error(request, *args, **kwargs):
     return HttpResponse(render_to_string("500.html"), status=500)
 
 
+def mark_unavailable(request) -> None:
+    """This request's 503 is the database's absence, logged here (once a minute), not by Django per request."""
+    request.database_unavailable = True
+
+
 class NotDatabaseUnavailable(logging.Filter):
-    """Drops Django's own per-request error line for our 503s (logged above, once a minute)."""
+    """Drops Django's own per-request error line ("Service Unavailable: /en/") for those 503s."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            getattr(record, "status_code", None) == 503 and record.exc_info and is_unavailable(record.exc_info[1])
-        )
+        request = getattr(record, "request", None)
+        return not (getattr(record, "status_code", None) == 503 and getattr(request, "database_unavailable", False))
 
 
 def _log(request, error: BaseException) -> None:

@@ -10,7 +10,7 @@ from dialogue.models import Comment
 from pagecache.cache import cache_public_page
 from priorities.models import Priority, Statement
 
-from . import health
+from . import health, unavailable
 
 LATEST_COMMENTS = 5
 
@@ -44,6 +44,7 @@ def healthz(request):
     database_down = checks["database"]["state"] != health.OK
     if database_down:
         status = "unavailable"
+        unavailable.mark_unavailable(request)
     elif all(check["state"] == health.OK for check in checks.values()):
         status = "ok"
     else:
