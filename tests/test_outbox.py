@@ -202,3 +202,20 @@ class _Body:
 
     def __init__(self, message):
         self.body = message.get_payload(decode=True).decode()
+
+
+def test_administrators_see_what_waits_without_its_text_and_can_send_given_up_mail_again(client, smtp):
+    admin = make_user("root@example.org", staff=True, mfa=True)
+    get_user_model().objects.filter(pk=admin.pk).update(is_superuser=True)
+    mail.send_mail("Your reset link", "https://portal.example/secret-reset-link/", None, ["someone@example.org"])
+    Message.objects.update(status=Message.Status.FAILED, attempts=50, last_error="SMTPServerDisconnected")
+    client.force_login(admin)
+    listing = client.get("/admin/outbox/message/")
+    assert listing.status_code == 200 and "Your reset link" in listing.text
+    detail = client.get(f"/admin/outbox/message/{Message.objects.get().pk}/change/")
+    assert detail.status_code == 200 and "secret-reset-link" not in detail.text
+    response = client.post(
+        "/admin/outbox/message/", {"action": "send_again", "_selected_action": [Message.objects.get().pk]}
+    )
+    assert response.status_code == 302
+    assert (Message.objects.get().status, Message.objects.get().attempts) == (Message.Status.PENDING, 0)
