@@ -34,6 +34,20 @@ logger = logging.getLogger(__name__)
 REMEMBERED_KEYS = 10_000
 
 
+class _Outage:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.down_since: float | None = None
+        self.retry_at = 0.0
+        self.logged_at = 0.0
+        self.failures = 0
+        self.stale: dict[tuple[str, int | None], None] = {}  # an ordered set of (key, version)
+
+
+_outages: dict[str, _Outage] = {}
+_outages_lock = threading.Lock()
+
+
 class FailSoftRedisCache(RedisCache):
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS", {}))
@@ -41,13 +55,12 @@ class FailSoftRedisCache(RedisCache):
         self.log_seconds = float(options.pop("LOG_SECONDS", 60))
         self.local_prefixes = tuple(options.pop("LOCAL_FALLBACK_PREFIXES", ()))
         super().__init__(server, {**params, "OPTIONS": options})
-        self._local = LocMemCache(f"fail-soft-{id(self)}", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
-        self._lock = threading.Lock()
-        self._down_since: float | None = None
-        self._retry_at = 0.0
-        self._logged_at = 0.0
-        self._failures = 0
-        self._stale: dict[tuple[str, int | None], None] = {}  # ordered set of (key, version)
+        # Django gives each thread its own cache object; an outage, the keys it left stale and the
+        # local counts are the process's, shared by every thread that uses this cache.
+        where = f"{server}|{params.get('KEY_PREFIX', '')}"
+        with _outages_lock:
+            self._outage = _outages.setdefault(where, _Outage())
+        self._local = LocMemCache(f"fail-soft:{where}", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
 
     # --- The cache API ----------------------------------------------------------------------
 
@@ -104,7 +117,7 @@ class FailSoftRedisCache(RedisCache):
     # --- Health ------------------------------------------------------------------------------
 
     def is_down(self) -> bool:
-        return self._down_since is not None
+        return self._outage.down_since is not None
 
     def ping(self) -> str | None:
         """None when Redis answers a round trip now, otherwise what went wrong (for /healthz)."""
@@ -125,7 +138,7 @@ class FailSoftRedisCache(RedisCache):
         return bool(self.local_prefixes) and str(key).startswith(self.local_prefixes)
 
     def _call(self, name, key, args, fallback, *, write, version=None):
-        if self._is_local(key) and self.is_down() and time.monotonic() < self._retry_at:
+        if self._is_local(key) and self.is_down() and time.monotonic() < self._outage.retry_at:
             return getattr(self._local, name)(*args)
         result = self._attempt(lambda: getattr(super(FailSoftRedisCache, self), name)(*args), _FAILED)
         if result is not _FAILED:
@@ -138,7 +151,7 @@ class FailSoftRedisCache(RedisCache):
 
     def _attempt(self, operation, fallback):
         if self.is_down():
-            if time.monotonic() < self._retry_at:
+            if time.monotonic() < self._outage.retry_at:
                 self._count()
                 return fallback
             # Back, perhaps: the stale keys go before anything is read (a signed-out session, say).
@@ -153,24 +166,27 @@ class FailSoftRedisCache(RedisCache):
             return fallback
 
     def _count(self) -> None:
-        with self._lock:
-            self._failures += 1
-            if time.monotonic() - self._logged_at >= self.log_seconds:
-                self._logged_at = time.monotonic()
-                failures, self._failures = self._failures, 0
+        with self._outage.lock:
+            self._outage.failures += 1
+            if time.monotonic() - self._outage.logged_at >= self.log_seconds:
+                self._outage.logged_at = time.monotonic()
+                failures, self._outage.failures = self._outage.failures, 0
                 logger.warning(
                     "cache still unreachable; serving from the database",
-                    extra={"cache_failures": failures, "down_seconds": round(time.monotonic() - self._down_since)},
+                    extra={
+                        "cache_failures": failures,
+                        "down_seconds": round(time.monotonic() - self._outage.down_since),
+                    },
                 )
 
     def _failed(self, error: Exception) -> None:
-        with self._lock:
-            first = self._down_since is None
+        with self._outage.lock:
+            first = self._outage.down_since is None
             if first:
-                self._down_since = time.monotonic()
-            self._retry_at = time.monotonic() + self.retry_seconds
+                self._outage.down_since = time.monotonic()
+            self._outage.retry_at = time.monotonic() + self.retry_seconds
         if first:
-            self._logged_at = time.monotonic()
+            self._outage.logged_at = time.monotonic()
             logger.warning(
                 "cache unreachable; serving from the database (%s: %s)",
                 type(error).__name__,
@@ -182,8 +198,8 @@ class FailSoftRedisCache(RedisCache):
 
     def _recover(self) -> bool:
         """Redis answers again? Then drop what went stale meanwhile, and say so; False if it still fails."""
-        with self._lock:
-            stale = list(self._stale)
+        with self._outage.lock:
+            stale = list(self._outage.stale)
         try:
             client = self._cache.get_client(write=True)
             if stale:
@@ -193,13 +209,13 @@ class FailSoftRedisCache(RedisCache):
         except Exception as error:
             self._failed(error)
             return False
-        with self._lock:
-            if self._down_since is None:
+        with self._outage.lock:
+            if self._outage.down_since is None:
                 return True
-            down_for = time.monotonic() - self._down_since
-            self._down_since = None
+            down_for = time.monotonic() - self._outage.down_since
+            self._outage.down_since = None
             for item in stale:
-                self._stale.pop(item, None)
+                self._outage.stale.pop(item, None)
         self._local.clear()
         logger.warning(
             "cache reachable again after %d s; %d stale keys dropped",
@@ -210,12 +226,12 @@ class FailSoftRedisCache(RedisCache):
         return True
 
     def _remember(self, keys, version) -> None:
-        with self._lock:
+        with self._outage.lock:
             for key in keys:
-                self._stale[(key, version)] = None
-            overflow = len(self._stale) - REMEMBERED_KEYS
-            for item in list(self._stale)[: max(overflow, 0)]:
-                del self._stale[item]
+                self._outage.stale[(key, version)] = None
+            overflow = len(self._outage.stale) - REMEMBERED_KEYS
+            for item in list(self._outage.stale)[: max(overflow, 0)]:
+                del self._outage.stale[item]
         if overflow > 0:
             logger.error(
                 "cache outage: more keys were written than can be remembered; some may be stale in the "
