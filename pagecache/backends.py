@@ -90,10 +90,7 @@ class FailSoftRedisCache(RedisCache):
         return self._call("delete", key, (key, version), False, write=True, version=version)
 
     def incr(self, key, delta=1, version=None):
-        def missing():
-            raise ValueError(f"Key '{key}' not found (the cache is unreachable)")
-
-        return self._call("incr", key, (key, delta, version), missing, write=True, version=version)
+        return self._call("incr", key, (key, delta, version), _MISSING, write=True, version=version)
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         data = dict(data)
@@ -147,7 +144,9 @@ class FailSoftRedisCache(RedisCache):
             self._remember([key], version)
         if self._is_local(key):
             return getattr(self._local, name)(*args)
-        return fallback() if callable(fallback) else fallback
+        if fallback is _MISSING:  # incr: as Django's caches say of a key they do not have
+            raise ValueError(f"Key '{key}' not found (the cache is unreachable)")
+        return fallback
 
     def _attempt(self, operation, fallback):
         if self.is_down():
@@ -240,3 +239,4 @@ class FailSoftRedisCache(RedisCache):
 
 
 _FAILED = object()
+_MISSING = object()
