@@ -136,6 +136,8 @@ class FailSoftRedisCache(RedisCache):
 
     def _call(self, name, key, args, fallback, *, write, version=None):
         if self._is_local(key) and self.is_down() and time.monotonic() < self._outage.retry_at:
+            if write:  # Redis may still hold an older value (a lock, a count): dropped when it returns
+                self._remember([key], version)
             return getattr(self._local, name)(*args)
         result = self._attempt(lambda: getattr(super(FailSoftRedisCache, self), name)(*args), _FAILED)
         if result is not _FAILED:

@@ -183,8 +183,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "spp",
             "OPTIONS": {
-                "socket_connect_timeout": 0.5,
-                "socket_timeout": 1,
+                # A Redis that does not answer costs a request this long, once per RETRY_SECONDS.
+                "socket_connect_timeout": 1,
+                "socket_timeout": 2,
                 "RETRY_SECONDS": 5,
                 "LOG_SECONDS": 60,
                 "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:"],
