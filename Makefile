@@ -10,7 +10,7 @@ DEV_ENV := DJANGO_DEBUG=1
 SERVE_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
-.PHONY: help install install-dev run serve bench export-memory screenshots test lint audit format migrations migrations-check messages makemessages ci clean
+.PHONY: help install install-dev run serve bench export-memory screenshots faults test lint audit format migrations migrations-check messages makemessages ci clean
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:8000 (SQLite)"
@@ -58,6 +58,11 @@ export-memory: install messages
 # database in var/screenshots/, in Debian's Chromium (see tools/screenshots.py).
 screenshots: install-dev messages
 	$(BIN)/python -m tools.screenshots
+
+# The fault table: gunicorn, PostgreSQL, Redis, a Celery worker and SMTP, each taken away in turn
+# (tools/faults.py); needs PostgreSQL on 127.0.0.1:5432 and redis-server installed.
+faults: install-dev messages
+	$(BIN)/python -m tools.faults $(FAULTS_ARGS)
 
 test: install-dev messages
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)

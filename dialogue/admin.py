@@ -3,6 +3,7 @@ where they are locked, checked and logged; the audit log cannot be changed here.
 
 from django.contrib import admin
 
+from . import services
 from .models import Comment, Flag, ModerationEvent, OfficialResponse, Stakeholder
 
 
@@ -12,6 +13,10 @@ class StakeholderAdmin(admin.ModelAdmin):
     list_filter = ["country", "sector", "preferred_language"]
     search_fields = ["display_name", "organisation", "user__email"]
     raw_id_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: a rename must reach the cached pages that show it.
+        services.stakeholder_update(stakeholder=obj, changed=form.changed_data)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

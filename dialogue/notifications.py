@@ -1,10 +1,10 @@
 """Email to stakeholders about their submissions, in their preferred language, plain text.
 
-Called after the transaction that changed the comment has committed. A failure to send is
-logged and reported to nobody else: the comment and the decision are already safe.
+Called inside the transaction that changes the comment (dialogue/services.py): send_mail writes the
+message into the email outbox (EMAIL_BACKEND, outbox/backends.py), so the email is committed with
+the change or not at all, and a worker sends it; no request waits for an SMTP server, and one that
+is down or hangs loses nothing (the worker retries).
 """
-
-import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -14,8 +14,6 @@ from django.utils import translation
 
 from .adapter import preferred_language
 from .models import Comment
-
-logger = logging.getLogger(__name__)
 
 
 def _send(comment: Comment, template: str, extra: dict | None = None) -> bool:
@@ -33,13 +31,7 @@ def _send(comment: Comment, template: str, extra: dict | None = None) -> bool:
         }
         subject = " ".join(render_to_string(f"dialogue/email/{template}_subject.txt", context).split())
         body = render_to_string(f"dialogue/email/{template}_message.txt", context)
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [author.email])
-    except Exception:
-        logger.exception(
-            "email not sent", extra={"email_template": template, "tracking_number": comment.tracking_number}
-        )
-        return False
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [author.email])
     return True
 
 

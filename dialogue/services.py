@@ -2,8 +2,9 @@
 Workflows that change the state of the conversation.
 
 Each function is one database transaction: it locks the row it changes, checks that the
-change is allowed from the current state, writes the ModerationEvent, and queues the emails
-to be sent after the commit (an email that fails is logged; it never undoes the change).
+change is allowed from the current state, writes the ModerationEvent, and writes its emails into
+the outbox in the same transaction (dialogue/notifications.py): they exist exactly when the change
+does, and a worker sends them, with retries, after the commit.
 """
 
 import datetime
@@ -209,7 +210,7 @@ def comment_submit(
         Comment.objects.filter(pk=comment.pk).update(thread=comment.pk)
         comment.thread_id = comment.pk
     _event(comment, actor=author, action=Action.SUBMIT, from_status="")
-    transaction.on_commit(lambda: notifications.send_receipt(comment.pk), robust=True)
+    notifications.send_receipt(comment.pk)
     # The statement page shows how many comments await moderation.
     invalidate_public_pages(tags=[statement.cache_tag])
     return comment
@@ -333,7 +334,7 @@ def _decide(comment: Comment, *, moderator, action: str, seen: str, reason: str 
     comment.save(update_fields=["status", "decided_at", "decision_reason", "decision_note", "flagged"])
     _event(comment, actor=moderator, action=action, from_status=from_status, reason=reason, note=note)
     if action in {Action.APPROVE, Action.REJECT}:
-        transaction.on_commit(lambda: notifications.send_decision(comment.pk), robust=True)
+        notifications.send_decision(comment.pk)
     invalidate_public_pages(tags=[comment.statement.cache_tag])
     return comment
 
@@ -413,6 +414,22 @@ def response_post(*, comment: Comment, moderator, government: str, body: str, la
 
 
 # --- Accounts -----------------------------------------------------------------
+
+# What readers see beside a published comment (the rest of the profile is the stakeholder's own).
+PUBLIC_PROFILE_FIELDS = ("display_name", "country", "sector", "organisation")
+
+
+@transaction.atomic
+def stakeholder_update(*, stakeholder: Stakeholder, changed: list[str]) -> Stakeholder:
+    """
+    Save a stakeholder's profile, whose `changed` fields were set on it (the profile form, the admin).
+    A change to what readers see beside the stakeholder's published comments ends the page cache's
+    generation, so a rename shows at once on every cached page and shared thread.
+    """
+    stakeholder.save()
+    if set(changed) & set(PUBLIC_PROFILE_FIELDS):
+        invalidate_public_pages()
+    return stakeholder
 
 
 @transaction.atomic

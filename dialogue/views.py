@@ -248,7 +248,7 @@ def profile(request):
     """The public profile shown beside comments, and the language of the portal's email."""
     form = ProfileForm(request.POST or None, instance=ensure_stakeholder(request.user))
     if form.is_valid():
-        form.save()
+        services.stakeholder_update(stakeholder=form.instance, changed=form.changed_data)
         messages.success(request, _("Your profile has been saved."))
         return redirect("dialogue:profile")
     return render(request, "dialogue/profile.html", {"form": form})

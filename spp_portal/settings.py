@@ -15,7 +15,9 @@ Environment variables:
   REDIS_URL               e.g. redis://127.0.0.1:6379/0: shared cache, sessions and rate limits
   DJANGO_CACHE_DIR        file cache shared by the workers of one server when REDIS_URL is unset
   EMAIL_URL-like settings EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
-                          EMAIL_USE_TLS, DEFAULT_FROM_EMAIL (SMTP when EMAIL_HOST is set)
+                          EMAIL_USE_TLS, EMAIL_TIMEOUT, DEFAULT_FROM_EMAIL (SMTP when EMAIL_HOST is set)
+  CELERY_BROKER_URL       e.g. redis://127.0.0.1:6379/1: the outbox's Celery worker (otherwise a thread sends)
+  DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT   seconds (3 and 5; 0 = none)
   PORTAL_CONTACT_EMAIL    the contact address shown on every page (default: DEFAULT_FROM_EMAIL's)
 """
 
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     # The portal's own layers, bottom first: each imports only those listed before it.
+    "outbox",
     "pagecache",
     "priorities",
     "dialogue",
@@ -100,6 +103,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that may log or answer early: each request gets its id (static files aside).
     "spp_portal.logs.RequestIdMiddleware",
+    # A database that does not answer gets the portal's 503 page with Retry-After, quickly.
+    "spp_portal.unavailable.DatabaseUnavailableMiddleware",
     # Which database this request reads from (a no-op without DATABASE_REPLICA_URL).
     "spp_portal.replicas.ReplicaMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -143,15 +148,29 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer must cost a request seconds, not gunicorn's 30 s worker timeout:
+# connecting gives up after DATABASE_CONNECT_TIMEOUT (libpq counts at least 2 s), a statement after
+# DATABASE_STATEMENT_TIMEOUT (PostgreSQL's statement_timeout; SQLite's busy timeout: the wait for
+# another writer's lock). Either answers the portal's 503 page (spp_portal/unavailable.py).
+# 0 turns a timeout off: for long maintenance (a migration building an index on a large table).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer writes; IMMEDIATE transactions take the
     # write lock up front, so two concurrent writers wait instead of failing to upgrade.
     # Connections persist like PostgreSQL's: opening one and running these pragmas cost a
     # signed-in request about 3 ms.
+    busy_ms = (DATABASE_STATEMENT_TIMEOUT or 60) * 1000
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={busy_ms};",
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    if DATABASE_CONNECT_TIMEOUT:
+        options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if DATABASE_STATEMENT_TIMEOUT:
+        options.setdefault("options", f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}")
 
 # A PostgreSQL streaming replica for the public reads (spp_portal/replicas.py): anonymous pages,
 # feeds, search, open data and the API read from it while it is current; writes, officials'
@@ -176,9 +195,20 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, failing soft (pagecache/backends.py): with Redis unreachable, pages
+            # render from the database, sessions come from the database, and allauth's rate limits
+            # count in each process's memory; the outage is logged once a minute, not per request.
+            "BACKEND": "pagecache.backends.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "spp",
+            "OPTIONS": {
+                # A Redis that does not answer costs a request this long, once per RETRY_SECONDS.
+                "socket_connect_timeout": 1,
+                "socket_timeout": 2,
+                "RETRY_SECONDS": 5,
+                "LOG_SECONDS": 60,
+                "LOCAL_FALLBACK_PREFIXES": ["allauth:rl:"],
+            },
         }
     }
 else:
@@ -263,16 +293,47 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Where readers write to the people who run the portal (every page's footer, the accessibility
 # statement's "report a barrier"): the sender's address unless a mailbox read by people is set.
 PORTAL_CONTACT_EMAIL = os.environ.get("PORTAL_CONTACT_EMAIL") or parseaddr(DEFAULT_FROM_EMAIL)[1]
+# Every email is an outbox row written in the transaction that causes it (outbox/backends.py); a
+# worker sends it through OUTBOX_DELIVERY_BACKEND: SMTP when EMAIL_HOST is set, the console otherwise.
+EMAIL_BACKEND = "outbox.backends.OutboxBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-    EMAIL_TIMEOUT = 10
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# A failed send is retried after OUTBOX_RETRY_SECONDS, then twice as long each time, at most
+# OUTBOX_RETRY_MAX_SECONDS apart; after OUTBOX_MAX_ATTEMPTS (about two days) it is given up and kept.
+OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 30)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 50)
+# How often the sweep runs (Celery beat, or the app process's sender without a broker).
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 60)
+OUTBOX_KEEP_SENT_DAYS = env_int("OUTBOX_KEEP_SENT_DAYS", 7)
+# A backlog older than this makes /healthz say the outbox is degraded.
+OUTBOX_BACKLOG_DEGRADED_SECONDS = env_int("OUTBOX_BACKLOG_DEGRADED_SECONDS", 900)
+
+# --- The outbox's worker (Celery) ---------------------------------------------
+
+# Unset (the default): no worker; the app process's background thread sends the outbox.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# Publishing happens off the request (a thread); still, a broker that does not answer is given up
+# on within seconds: the outbox row is already safe, and the sweep will send it.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery 6's default, set now (no task acknowledges late here); silences its warning on every broker loss.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BEAT_SCHEDULE = {"outbox-sweep": {"task": "outbox.send_due", "schedule": float(OUTBOX_SWEEP_SECONDS)}}
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
 # --- Internationalisation ---------------------------------------------------
 
@@ -367,7 +428,10 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "spp_portal.logs.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "spp_portal.logs.RequestContextFilter"},
+        "not_database_unavailable": {"()": "spp_portal.unavailable.NotDatabaseUnavailable"},
+    },
     "formatters": {
         "json": {"()": "spp_portal.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s user=%(user_id)s] %(message)s"},
@@ -381,5 +445,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Our 503 for an unavailable database is logged by spp_portal/unavailable.py, once a minute.
+        "django.request": {"filters": ["not_database_unavailable"]},
+    },
 }

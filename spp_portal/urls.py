@@ -1,10 +1,13 @@
 import datetime
+from functools import wraps
 
+from allauth.account import views as account_views
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
+from django.db import transaction
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
@@ -20,6 +23,34 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = _("North American Dialogue Portal")
 admin.site.site_title = _("North American Dialogue Portal")
 
+# An unavailable database answers 503 with Retry-After, whichever part of the request met it.
+handler500 = "spp_portal.unavailable.server_error"
+
+
+def atomic_post(view):
+    """
+    The sign-in library's forms that change an account and email about it (sign-up, password reset,
+    email addresses) run their POST in one transaction: the account change and its email's outbox
+    row commit together, or neither does. GETs stay outside (on SQLite a transaction takes the lock).
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        with transaction.atomic():
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# Listed before allauth's own URLs, under the same paths and names, so these are the ones resolved.
+ACCOUNT_FORMS_THAT_EMAIL = [
+    path("accounts/signup/", atomic_post(account_views.signup), name="account_signup"),
+    path("accounts/password/reset/", atomic_post(account_views.password_reset), name="account_reset_password"),
+    path("accounts/email/", atomic_post(account_views.email), name="account_email"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
@@ -32,6 +63,7 @@ urlpatterns += i18n_patterns(
     path("search/", search.search_view, name="search"),
     path("", include("priorities.urls")),
     path("", include("dialogue.urls")),
+    *ACCOUNT_FORMS_THAT_EMAIL,
     path("accounts/", include("allauth.urls")),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
     path("terms/", TemplateView.as_view(template_name="pages/terms.html"), name="terms"),

@@ -1,7 +1,6 @@
 """Pages that compose both apps (home, health) and the project-wide plumbing pages."""
 
 from django.conf import settings
-from django.db import DatabaseError, connection
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
@@ -12,6 +11,8 @@ from django.views.decorators.http import require_GET
 from dialogue.models import Comment
 from pagecache.cache import cache_public_page
 from priorities.models import Priority, Statement
+
+from . import health, unavailable
 
 LATEST_COMMENTS = 5
 
@@ -50,14 +51,22 @@ def _count_per_statement(comments):
 @never_cache
 @require_GET
 def healthz(request):
-    """For load balancers: 200 while the database answers, 503 otherwise."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    """
+    For load balancers and operators: each dependency and its state (spp_portal/health.py).
+
+    503 only when the database does not answer: without it no server can do anything useful, while
+    a server without its cache, broker or SMTP still serves (slower, or with mail waiting).
+    """
+    checks = health.checks()
+    database_down = checks["database"]["state"] != health.OK
+    if database_down:
+        status = "unavailable"
+        unavailable.mark_unavailable(request)
+    elif all(check["state"] == health.OK for check in checks.values()):
+        status = "ok"
+    else:
+        status = "degraded"
+    return JsonResponse({"status": status, "checks": checks}, status=503 if database_down else 200)
 
 
 # Personal and official pages crawlers have no business in; the public dialogue pages

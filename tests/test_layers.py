@@ -1,4 +1,4 @@
-"""The layers point one way: pagecache ← priorities ← dialogue ← spp_portal (DESIGN.md, Architecture)."""
+"""The layers point one way: outbox ← pagecache ← priorities ← dialogue ← spp_portal (DESIGN.md, Architecture)."""
 
 import re
 from pathlib import Path
@@ -26,6 +26,7 @@ def test_the_graph_sees_the_imports_it_checks():
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
+        ("outbox", {"pagecache", "priorities", "dialogue", "spp_portal"}),
         ("pagecache", {"priorities", "dialogue", "spp_portal"}),
         ("priorities", {"dialogue", "spp_portal"}),
         ("dialogue", {"spp_portal"}),

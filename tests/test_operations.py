@@ -109,7 +109,7 @@ def test_check_services_refuses_console_email_in_production(settings):
 
 
 def test_check_services_fails_when_smtp_refuses(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", _closed_port(), False
     with pytest.raises(CommandError, match=r"email: cannot open an SMTP connection to 127\.0\.0\.1"):
         call_command("check_services", verbosity=0)
@@ -117,7 +117,7 @@ def test_check_services_fails_when_smtp_refuses(settings):
 
 def test_check_services_opens_an_smtp_connection(settings, capsys):
     with _fake_smtp_server() as port:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
         settings.EMAIL_HOST_USER = ""
         call_command("check_services", verbosity=2)
@@ -166,3 +166,23 @@ class _fake_smtp_server:
     def __exit__(self, *exc):
         self.server.close()
         self.thread.join(timeout=5)
+
+
+def test_check_services_names_a_redis_that_does_not_answer(settings):
+    """The fail-soft cache hides an outage from pages, not from the operator's check."""
+    settings.DEBUG = True
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "pagecache.backends.FailSoftRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+        }
+    }
+    with pytest.raises(CommandError, match="cache: FailSoftRedisCache is unreachable"):
+        call_command("check_services", verbosity=0)
+
+
+def test_check_services_names_a_broker_that_does_not_answer(settings):
+    settings.DEBUG = True
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+    with pytest.raises(CommandError, match="broker: the outbox's broker does not answer"):
+        call_command("check_services", verbosity=0)

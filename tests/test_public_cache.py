@@ -8,6 +8,7 @@ import time_machine
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.management import call_command
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template import engines
@@ -19,7 +20,7 @@ from dialogue import services
 from pagecache.cache import GENERATION_KEY, cache_public_page, invalidate_public_pages, public_pages_expire_at
 from priorities.models import Statement
 
-from .factories import make_comment, make_publisher, make_statement, make_user, seed_statement
+from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user, seed_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -486,3 +487,38 @@ def test_the_purge_hook_bans_the_dropped_tags_at_a_proxy(settings, moderator, dj
     assert method == "BAN"
     assert re.search(pattern, "statement:purge-me") and re.search(pattern, "*")
     assert not re.search(pattern, "statement:another-one") and not re.search(pattern, "record")
+
+
+class TestNothingStaleAfterARenameOrARestore:
+    """Issue 18 item 11: a renamed author and a restored database show at once, not after the cache expires."""
+
+    def test_a_profile_rename_shows_at_once_on_published_comments(self, client):
+        author = make_user(display_name="Ada Oldname", country="CA", sector="academia")
+        statement = make_statement()
+        make_comment(statement, author=author, approve_by=make_moderator(), body="A comment signed by its author.")
+        url = statement.get_absolute_url()
+        assert "Ada Oldname" in client.get(url).text  # now cached for anonymous readers
+        reader = Client()
+        reader.force_login(make_user())
+        assert "Ada Oldname" in reader.get(url).text  # the thread is now a shared fragment
+
+        own = Client()
+        own.force_login(author)
+        renamed = {"display_name": "Ada Newname", "country": "CA", "sector": "academia", "organisation": ""}
+        response = own.post("/en/accounts/profile/", {**renamed, "preferred_language": "en"})
+        assert response.status_code == 302
+
+        for who in (client, reader):
+            page = who.get(url).text
+            assert "Ada Newname" in page and "Ada Oldname" not in page
+
+    def test_invalidate_public_pages_drops_what_changed_behind_the_portals_back(self, client, capsys):
+        """As after a restore: the database changed without the services, so only the command can tell the cache."""
+        statement = make_statement(title_en="Before the restore")
+        url = statement.get_absolute_url()
+        assert "Before the restore" in client.get(url).text
+        Statement.objects.filter(pk=statement.pk).update(title_en="After the restore")
+        assert "Before the restore" in client.get(url).text, "the page was not cached: this proves nothing"
+        call_command("invalidate_public_pages")
+        assert "Cached public pages dropped" in capsys.readouterr().out
+        assert "After the restore" in client.get(url).text

@@ -52,6 +52,8 @@ def main() -> int:
         "DJANGO_HTTPS": "0",
         "DJANGO_CACHE_DIR": str(WORK_DIR / "cache"),
         "DJANGO_LOG_LEVEL": "WARNING",
+        # Seeding 100,000 comments takes longer than a request's statement may.
+        "DATABASE_STATEMENT_TIMEOUT": "0",
     }
     if options.measure_only:
         return measure()

@@ -3,25 +3,22 @@ Email every moderator a summary of what waits: `manage.py moderation_digest` (ru
 
 Why it exists: a queue that nobody opens grows old. The digest tells each moderator, in
 their preferred language, how many comments wait, how long the oldest has waited, how many
-were hidden after reports, and which statements they concern. A failing email is reported
-on stderr and does not stop the others.
+were hidden after reports, and which statements they concern. The digests are written into the
+email outbox in one transaction (all or none); the outbox's worker sends them, with retries.
 """
-
-import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.mail import send_mail
 from django.core.management.base import BaseCommand
+from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from dialogue.adapter import preferred_language
 from dialogue.models import Comment
-
-logger = logging.getLogger(__name__)
 
 
 def moderators():
@@ -42,6 +39,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Print the digest instead of sending it.")
 
+    @transaction.atomic
     def handle(self, *args, dry_run, verbosity, **options):
         pending = Comment.objects.pending()
         summary = pending.aggregate(count=Count("pk"), oldest=Min("submitted_at"))
@@ -55,7 +53,7 @@ class Command(BaseCommand):
             .order_by("-n")[:10],
             "queue_url": f"{settings.PORTAL_URL}/{{language}}/moderation/",
         }
-        sent = failed = 0
+        sent = 0
         for moderator in moderators():
             language = preferred_language(moderator)
             with translation.override(language):
@@ -67,12 +65,7 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(f"To: {moderator.email}\nSubject: {subject}\n\n{body}")
                 continue
-            try:
-                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [moderator.email])
-                sent += 1
-            except Exception as error:
-                failed += 1
-                logger.exception("moderation digest not sent", extra={"user_id": moderator.pk})
-                self.stderr.write(f"Could not send the digest to {moderator.email}: {error}")
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [moderator.email])
+            sent += 1
         if verbosity and not dry_run:
-            self.stdout.write(f"Digest sent to {sent} moderator(s); {failed} failed. {summary['count']} pending.")
+            self.stdout.write(f"Digest queued for {sent} moderator(s). {summary['count']} pending.")

@@ -1,5 +1,6 @@
 """
-Check that the services the portal depends on answer: the database, the cache, and email.
+Check that the services the portal depends on answer: the database, the cache, email, and the
+outbox's broker when one is configured.
 
 Why it exists: `manage.py check` reads the settings but never connects to anything. Before an
 app server joins the load balancer (and after changing DATABASE_URL, REDIS_URL or EMAIL_HOST),
@@ -15,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.utils.crypto import get_random_string
 
+from spp_portal import health
+
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
@@ -27,6 +30,7 @@ class Command(BaseCommand):
             ("database", self.check_database),
             ("cache", self.check_cache),
             ("email", self.check_email),
+            *([("broker", self.check_broker)] if settings.CELERY_BROKER_URL else []),
         ]:
             try:
                 detail = check()
@@ -54,6 +58,10 @@ class Command(BaseCommand):
     def check_cache(self) -> str:
         key, value = f"check-services:{get_random_string(12)}", get_random_string(12)
         backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+        # The fail-soft Redis cache never raises (pages must render without it): ask it directly.
+        problem = cache.ping() if hasattr(cache, "ping") else None
+        if problem:
+            raise RuntimeError(f"{backend} is unreachable ({problem}). Check REDIS_URL.")
         try:
             cache.set(key, value, 30)
             stored = cache.get(key)
@@ -65,13 +73,13 @@ class Command(BaseCommand):
         return backend
 
     def check_email(self) -> str:
-        if settings.EMAIL_BACKEND != SMTP_BACKEND:
+        # Requests only write the outbox; what matters is the backend its worker delivers with.
+        delivery = settings.OUTBOX_DELIVERY_BACKEND
+        if delivery != SMTP_BACKEND:
             if not settings.DEBUG:
-                raise RuntimeError(
-                    f"mail is not sent ({settings.EMAIL_BACKEND}): set EMAIL_HOST to the SMTP server in production."
-                )
-            return f"{settings.EMAIL_BACKEND.rsplit('.', 2)[-2]} backend: mail is printed, not sent (development)"
-        mail = get_connection(fail_silently=False)
+                raise RuntimeError(f"mail is not sent ({delivery}): set EMAIL_HOST to the SMTP server in production.")
+            return f"{delivery.rsplit('.', 2)[-2]} backend: mail is printed, not sent (development)"
+        mail = get_connection(delivery, fail_silently=False)
         try:
             mail.open()
         except Exception as error:
@@ -82,3 +90,8 @@ class Command(BaseCommand):
         finally:
             mail.close()
         return f"SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+
+    def check_broker(self) -> str:
+        if health.broker()["state"] != health.OK:
+            raise RuntimeError("the outbox's broker does not answer. Check CELERY_BROKER_URL (mail waits meanwhile).")
+        return "Celery broker answers"
