@@ -18,6 +18,8 @@ STATEMENTS_PER_PAGE = 10
 LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
 # What a comment opened from a directive or priority link is about: directive:12, priority:7.
 ABOUT = re.compile(r"(directive|priority):[-a-z0-9]{1,80}")
+# The thread's filter by directive (its id; by priority it is the priority's slug).
+DIRECTIVE_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 @cache_public_page
@@ -62,8 +64,18 @@ def statement_list(request):
     )
 
 
-# The conversation below the record reads these (dialogue's comment_thread and comment_form tags).
-@cache_public_page(query={"order": {"newest", "oldest"}, "lang": LANGUAGE_CODES, "page": PAGE_NUMBER, "about": ABOUT})
+# The conversation below the record reads these (dialogue's comment_thread and comment_form tags):
+# the thread's order, language, page and subject (a directive, a priority); the form's subject.
+@cache_public_page(
+    query={
+        "order": {"newest", "oldest"},
+        "lang": LANGUAGE_CODES,
+        "page": PAGE_NUMBER,
+        "directive": DIRECTIVE_ID,
+        "priority": SLUG,
+        "about": ABOUT,
+    }
+)
 def statement_detail(request, slug):
     """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
     # A published statement is the same row for every reader: kept once per cache generation
