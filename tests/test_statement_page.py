@@ -8,6 +8,7 @@ said one way: deadlines in Ottawa, Mexico City and Washington time, other times 
 
 import datetime
 import re
+from html import unescape
 
 import pytest
 import time_machine
@@ -97,11 +98,18 @@ class TestAtAGlance:
         html = client.get(statement.get_absolute_url()).text
         assert f'at-a-glance-action" href="/en/dialogue/statements/{statement.slug}/comment/">' in html
 
-    def test_the_last_day_counts_hours(self, client, clock):
-        statement = make_statement(
-            comments_open_at=NOW - datetime.timedelta(days=3), comments_close_at=NOW + datetime.timedelta(hours=5)
-        )
-        assert "Open for comments Closes in 5 hours." in panel(client.get(statement.get_absolute_url()).text)
+    @pytest.mark.parametrize(
+        ("left", "said"),
+        [
+            (datetime.timedelta(days=29, hours=12), "Closes in 30 days."),  # whole days, rounded up
+            (datetime.timedelta(hours=25), "Closes in 2 days."),
+            (datetime.timedelta(hours=5), "Closes in 5 hours."),  # the last day counts hours
+            (datetime.timedelta(minutes=30), "Closes in less than an hour."),
+        ],
+    )
+    def test_how_long_is_left(self, client, clock, left, said):
+        statement = make_statement(comments_open_at=NOW - datetime.timedelta(days=3), comments_close_at=NOW + left)
+        assert f"Open for comments {said}" in panel(client.get(statement.get_absolute_url()).text)
 
     def test_a_closed_statement_says_so_and_offers_no_action(self, client, clock):
         statement = make_statement(
@@ -199,6 +207,12 @@ class TestConversation:
         assert "About the first directive." in thread and "A reply in that thread." in thread
         assert "About the second directive." not in thread and "as a whole" not in thread
         assert "Show all comments" in thread
+        # The filter offers the directives that have comments, with how many.
+        options = re.findall(r'<option value="(\d+)"(?: selected)?>([^<]+)</option>', section(filtered, "comments"))
+        assert {value: unescape(label) for value, label in options} == {
+            str(first.pk): f"{first.priority.title}: {first.text} (2)",
+            str(second.pk): f"{second.priority.title}: {second.text} (1)",
+        }
 
     def test_filter_by_priority_keeps_the_comments_on_its_directives(self, client, statement, moderator):
         on_directive = directive(statement, 1)

@@ -151,6 +151,19 @@ def comment_thread(context, statement, counts=None):
         subjects = _thread_subjects(statement)
         directive = next((d for d in subjects["directives"] if str(d.pk) == directive_id), None)
         priority = next((p for p in subjects["priorities"] if p.slug == priority_slug), None)
+        # The filters offer what has comments (with how many), and whatever is chosen now.
+        choices = {
+            "directives": [
+                (d, counts.on_directive.get(d.pk, 0))
+                for d in subjects["directives"]
+                if d == directive or counts.on_directive.get(d.pk)
+            ],
+            "priorities": [
+                (p, counts.on_priority.get(p.pk, 0))
+                for p in subjects["priorities"]
+                if p == priority or counts.on_priority.get(p.pk)
+            ],
+        }
         return render_to_string(
             "dialogue/includes/comment_thread.html",
             {
@@ -164,7 +177,7 @@ def comment_thread(context, statement, counts=None):
                     priority=priority,
                 ),
                 "counts": counts,
-                "subjects": subjects,
+                "choices": choices,
                 "filtered": bool(directive or priority or language),
                 "open": statement.is_open_for_comments(),
                 "query_string": filters.urlencode(),
