@@ -679,7 +679,7 @@ def test_two_moderators_deciding_at_once_one_wins_and_the_other_is_told():
     def decide(name, action, moderator, **kwargs):
         try:
             barrier.wait()
-            action(comment=comment, moderator=moderator, **kwargs)
+            action(comment=comment, moderator=moderator, seen=comment.fingerprint, **kwargs)
             outcomes[name] = "won"
         except services.AlreadyDecided as error:
             outcomes[name] = error.message
