@@ -282,6 +282,12 @@ class TestConversation:
         shown = section(html, f"comment-{short.tracking_number}")
         assert re.search(r'<details class="comment-replies-toggle" open>\s*<summary>1 reply</summary>', shown)
 
+    def test_pages_of_the_conversation_are_plain_links_that_land_on_the_comments(self, client, statement):
+        seed_thread_comments(statement, 150)
+        assert Comment.objects.filter(statement=statement, depth=0).count() > 50
+        html = client.get(f"{statement.get_absolute_url()}?order=newest").text
+        assert 'href="?order=newest&amp;page=2#comments" rel="next">Next</a>' in html
+
     def test_a_removed_comment_is_a_labelled_placeholder(self, client, statement, moderator):
         comment = make_comment(statement, approve_by=moderator, body="Words a moderator removed.")
         services.comment_hide(comment=comment, seen=comment.fingerprint, moderator=moderator, reason="abusive")
