@@ -24,10 +24,14 @@ class CommentSeeder:
 
     BATCH = 2000
 
+    # The share of new threads about one of the statement's directives (the rest are about the whole statement).
+    ON_A_DIRECTIVE = 0.3
+
     def __init__(self, statement, say):
         self.statement = statement
         self.say = say
         self.rng = random.Random(f"comments:{statement.slug}")  # noqa: S311 - demo data, not security
+        self.directives = list(statement.directives.order_by("pk").values_list("pk", "priority_id"))
 
     def participants(self):
         User = get_user_model()
@@ -81,6 +85,13 @@ class CommentSeeder:
                 while items[parent]["depth"] >= Comment.MAX_DEPTH:
                     parent = items[parent]["parent"]
             body = writer.comment(language)
+            # A reply is about what its thread is about, as the comment service makes it.
+            if parent is not None:
+                subject = items[parent]["subject"]
+            elif self.directives and rng.random() < self.ON_A_DIRECTIVE:
+                subject = rng.choice(self.directives)
+            else:
+                subject = (None, None)
             items.append(
                 {
                     "tracking": self.tracking(),
@@ -89,6 +100,7 @@ class CommentSeeder:
                     "parent": parent,
                     "depth": 0 if parent is None else items[parent]["depth"] + 1,
                     "body": body,
+                    "subject": subject,
                     "author": rng.randrange(PARTICIPANTS),
                     "submitted_at": start + datetime.timedelta(minutes=7 * index),
                     "reason": rng.choice(RejectionReason.values)
@@ -143,6 +155,8 @@ class CommentSeeder:
             parent_id=parent_pk,
             thread_id=existing.get(root["tracking"]) if parent_pk else None,
             depth=item["depth"],
+            directive_id=item["subject"][0],
+            priority_id=item["subject"][1],
             author=users[item["author"]],
             body=item["body"],
             language=item["language"],
@@ -170,6 +184,7 @@ class CommentSeeder:
                     actor_name=obj.author.stakeholder.display_name,
                     action=ModerationEvent.Action.SUBMIT,
                     to_status=Comment.Status.PENDING,
+                    created_at=obj.submitted_at,  # its history happened when the comment says it did
                 )
             )
             if obj.status in actions:
@@ -182,6 +197,7 @@ class CommentSeeder:
                         from_status=Comment.Status.PENDING,
                         to_status=obj.status,
                         reason=obj.decision_reason,
+                        created_at=obj.decided_at,
                     )
                 )
         ModerationEvent.objects.bulk_create(events, batch_size=self.BATCH)

@@ -170,15 +170,35 @@ class CommentForm(CommentTextForm):
             return {"priority": self.statement.priorities.get(pk=pk)}
         return {}
 
+    def subject(self) -> dict:
+        """
+        What the form is about as it stands (posted, or opened from a directive's or priority's link):
+        {"directive": d}, {"priority": p} or {} — for the page's heading. Unknown values mean the statement.
+        """
+        if "about" not in self.fields:
+            return {}
+        value = str(self["about"].value() or "")
+        kind, _sep, pk = value.partition(":")
+        if not pk.isdigit() or int(pk) >= 2**63:
+            return {}
+        if kind == "directive":
+            directive = self.statement.directives.select_related("priority").filter(pk=pk).first()
+            return {"directive": directive} if directive else {}
+        if kind == "priority":
+            priority = self.statement.priorities.filter(pk=pk).first()
+            return {"priority": priority} if priority else {}
+        return {}
+
 
 def about_choices(statement):
     choices = [("", _("The statement as a whole"))]
     priorities = [(f"priority:{p.pk}", p.title) for p in statement.priorities.all()]
     if priorities:
         choices.append((_("A priority it addresses"), priorities))
+    # The whole text of each directive: a choice cut short could be mistaken for another.
     directives = [
-        (f"directive:{d.pk}", f"{d.priority.title}: {d.text[:90]}{'…' if len(d.text) > 90 else ''}")
-        for d in statement.directives.select_related("priority")
+        (f"directive:{d.pk}", f"{d.priority.title}: {d.text}")
+        for d in statement.directives.select_related("priority").order_by("priority__order", "order")
     ]
     if directives:
         choices.append((_("One of its directives"), directives))
@@ -257,6 +277,19 @@ class DecisionForm(forms.Form):
         return cleaned
 
 
+class HideForm(DecisionForm):
+    """Hiding a published comment takes it from every reader: a reason, and a deliberate confirmation."""
+
+    confirm = forms.BooleanField(
+        label=_("Yes, hide this published comment from the public"),
+        error_messages={"required": _("Tick the box to confirm that this comment should be hidden from the public.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("action", "hide")
+        super().__init__(*args, **kwargs)
+
+
 class SeenCommentsField(forms.Field):
     """
     The queue's checkboxes, each "<id>:<fingerprint of the text shown>": the comments to decide,
@@ -284,11 +317,18 @@ class SeenCommentsField(forms.Field):
 
 
 class BulkDecisionForm(DecisionForm):
+    """
+    Approve or reject several comments: the ones ticked (`comments`), or with "all on this page"
+    (`scope=page`) every one the page showed (`shown`, one hidden input per comment): no JavaScript
+    needed, and each comment still carries the fingerprint of the text the moderator saw.
+    """
+
     # Short: the field says "With the selected comments", and a drop-down list cannot wrap on a phone.
     ACTIONS = [("approve", _("Approve")), ("reject", _("Reject"))]
 
     bulk_action = forms.ChoiceField(label=_("With the selected comments"), choices=ACTIONS)
-    comments = SeenCommentsField(label=_("Comments"))
+    comments = SeenCommentsField(label=_("Comments"), required=False)
+    shown = SeenCommentsField(required=False)
     field_order = ["bulk_action", "reason", "note"]
 
     def __init__(self, *args, **kwargs):
@@ -297,6 +337,14 @@ class BulkDecisionForm(DecisionForm):
         self.action = self.data.get("bulk_action")
         # The comments are chosen with the queue's own checkboxes, outside this layout.
         self.helper.layout = Layout(*self.field_order)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.data.get("scope") == "page":
+            cleaned["comments"] = cleaned.get("shown") or {}
+        if not cleaned.get("comments") and "comments" not in self.errors and "shown" not in self.errors:
+            self.add_error("comments", forms.ValidationError(SeenCommentsField.default_error_messages["required"]))
+        return cleaned
 
     def selected(self):
         """(comment, fingerprint seen) for each selected comment that exists, oldest first."""

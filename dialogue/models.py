@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from priorities.models import Statement
@@ -240,7 +241,9 @@ class ModerationEvent(models.Model):
     to_status = models.CharField(_("to status"), max_length=10, choices=Comment.Status.choices, blank=True)
     reason = models.CharField(_("reason"), max_length=30, blank=True)
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # "Now" unless given: the demo seeder (dialogue/demo.py) dates its events at its comments' own
+    # times, which auto_now_add would overwrite. The portal's services never give one.
+    created_at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pagecache.cache import cached_fragment
 
 from . import services
-from .forms import BulkDecisionForm, DecisionForm, LogFilterForm, QueueFilterForm, ResponseForm
+from .forms import BulkDecisionForm, DecisionForm, HideForm, LogFilterForm, QueueFilterForm, ResponseForm
 from .models import Comment, Flag, ModerationEvent
 from .spreadsheet import csv_lines
 
@@ -141,6 +141,7 @@ def _render_detail(request, comment, *, response_form=None, status=200):
             "events": comment.events.all(),
             "responses": comment.responses.all(),
             "decision_form": DecisionForm(initial={"seen": comment.fingerprint}),
+            "hide_form": HideForm(initial={"seen": comment.fingerprint}),
             "response_form": response_form or ResponseForm(),
         },
         status=status,
@@ -187,7 +188,7 @@ def decide(request, tracking, action):
     """Approve, reject, hide or restore one comment, in one transaction (see dialogue.services)."""
     comment = _comment_for_moderation(tracking)
     detail_url = reverse("dialogue:moderation-comment", args=[comment.tracking_number])
-    form = DecisionForm(request.POST, action=action)
+    form = (HideForm if action == "hide" else DecisionForm)(request.POST, action=action)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:

@@ -1,11 +1,12 @@
 """How a statement's conversation is read: a page of threads, each with all its replies."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import nh3
 from django.core.paginator import Page, Paginator
+from django.db.models import Count
 from django.utils.html import linebreaks, urlize
 from django.utils.safestring import SafeString, mark_safe
 
@@ -33,23 +34,71 @@ def render_comment_text(text: str) -> SafeString:
     return mark_safe(clean)  # noqa: S308 - escaped by urlize, then sanitised by nh3
 
 
+# A reply chain longer than this starts folded (a <details> the reader opens): the thread stays scannable.
+REPLIES_SHOWN_OPEN = 3
+
+
+@dataclass(frozen=True)
+class ConversationCounts:
+    """What the statement page counts: published comments, those awaiting moderation, and per subject."""
+
+    published: int = 0
+    awaiting: int = 0
+    # Published comments about each directive and each priority (replies inherit their thread's subject;
+    # a comment on a directive is also about its priority).
+    on_directive: dict = field(default_factory=dict)
+    on_priority: dict = field(default_factory=dict)
+
+
+def conversation_counts(statement) -> ConversationCounts:
+    """One query whatever the number of comments: published and pending ones, grouped by subject."""
+    rows = (
+        (Comment.objects.published() | Comment.objects.pending())
+        .filter(statement=statement)
+        .order_by()
+        .values_list("status", "directive_id", "priority_id")
+        .annotate(n=Count("*"))
+    )
+    published = awaiting = 0
+    on_directive, on_priority = defaultdict(int), defaultdict(int)
+    for status, directive_id, priority_id, n in rows:
+        if status == Comment.Status.PENDING:
+            awaiting += n
+            continue
+        published += n
+        if directive_id:
+            on_directive[directive_id] += n
+        if priority_id:
+            on_priority[priority_id] += n
+    return ConversationCounts(published, awaiting, dict(on_directive), dict(on_priority))
+
+
 @dataclass
 class ThreadPage:
     page: Page
     threads: list[Comment]
     order: str
     language: str
+    directive: object = None
+    priority: object = None
 
 
-def thread_page(statement, *, page_number=None, order="oldest", language="") -> ThreadPage:
+def thread_page(
+    statement, *, page_number=None, order="oldest", language="", directive=None, priority=None
+) -> ThreadPage:
     """One page of top-level threads (approved, or hidden as placeholders) with their replies and responses.
 
     Four queries whatever the number of comments: count, the page's top-level comments,
-    all their replies, and the official responses to any of them.
+    all their replies, and the official responses to any of them. A thread about a directive or
+    priority (its first comment is; replies follow it) is kept by the matching filter.
     """
     roots = Comment.objects.shown_in_thread().filter(statement=statement, depth=0).with_public_author()
     if language:
         roots = roots.filter(language=language)
+    if directive is not None:
+        roots = roots.filter(directive=directive)
+    if priority is not None:
+        roots = roots.filter(priority=priority)
     if order == "newest":
         roots = roots.newest_first()
     page = Paginator(roots, THREADS_PER_PAGE).get_page(page_number)
@@ -69,4 +118,15 @@ def thread_page(statement, *, page_number=None, order="oldest", language="") -> 
     for comment in comments:
         comment.children = children[comment.pk]
         comment.official_responses = responses[comment.pk]
-    return ThreadPage(page=page, threads=threads, order=order, language=language)
+    for root in threads:
+        _count_replies(root)
+    return ThreadPage(
+        page=page, threads=threads, order=order, language=language, directive=directive, priority=priority
+    )
+
+
+def _count_replies(comment) -> int:
+    """Every reply below `comment`, at any depth; long chains start folded."""
+    comment.reply_count = sum(1 + _count_replies(child) for child in comment.children)
+    comment.replies_open = comment.reply_count <= REPLIES_SHOWN_OPEN
+    return comment.reply_count

@@ -28,11 +28,22 @@ SUBMISSIONS_PER_PAGE = 25
 
 
 def _comment_page(request, *, form, statement, mode, comment=None, status=200):
-    """The stand-alone comment form: a new comment, a reply, or an edit, with errors and the text kept."""
+    """The stand-alone comment form: a new comment, a reply, or an edit, with errors and the text kept.
+
+    Headed by what is commented on: the statement, one of its priorities, or one of its directives
+    (shown whole), as chosen in the form or by the link that opened it.
+    """
+    subject = {}
+    if mode == "new":
+        subject = form.subject()
+    elif mode == "edit" and comment.directive_id:
+        subject = {"directive": comment.directive}
+    elif mode == "edit" and comment.priority_id:
+        subject = {"priority": comment.priority}
     return render(
         request,
         "dialogue/comment_page.html",
-        {"form": form, "statement": statement, "mode": mode, "comment": comment},
+        {"form": form, "statement": statement, "mode": mode, "comment": comment, "subject": subject},
         status=status,
     )
 

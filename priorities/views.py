@@ -21,6 +21,8 @@ RECORD = ["record"]
 LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
 # What a comment opened from a directive or priority link is about: directive:12, priority:7.
 ABOUT = re.compile(r"(directive|priority):[-a-z0-9]{1,80}")
+# The thread's filter by directive (its id; by priority it is the priority's slug).
+DIRECTIVE_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 @cache_public_page(tags=RECORD)
@@ -65,9 +67,17 @@ def statement_list(request):
     )
 
 
-# The conversation below the record reads these (dialogue's comment_thread and comment_form tags).
+# The conversation below the record reads these (dialogue's comment_thread and comment_form tags):
+# the thread's order, language, page and subject (a directive, a priority); the form's subject.
 @cache_public_page(
-    query={"order": {"newest", "oldest"}, "lang": LANGUAGE_CODES, "page": PAGE_NUMBER, "about": ABOUT},
+    query={
+        "order": {"newest", "oldest"},
+        "lang": LANGUAGE_CODES,
+        "page": PAGE_NUMBER,
+        "directive": DIRECTIVE_ID,
+        "priority": SLUG,
+        "about": ABOUT,
+    },
     tags=lambda request, slug: [Statement.cache_tag_for(slug)],
 )
 def statement_detail(request, slug):

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from dialogue import services
+from dialogue.threads import ConversationCounts
 from priorities.models import PublicationWithoutLanguage, Statement
 
 from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
@@ -512,19 +513,21 @@ def test_dates_follow_the_readers_language(client):
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", "12,345 comments awaiting moderation."),
-        ("fr", "12\u00a0345 commentaires en attente de modération."),
-        ("es", "12\u00a0345 comentarios en espera de moderación."),
+        ("en", ["1,234,567 published comments", "12,345 comments awaiting moderation."]),
+        ("fr", ["1\u00a0234\u00a0567 commentaires publiés", "12\u00a0345 commentaires en attente de modération."]),
+        ("es", ["1\u00a0234\u00a0567 comentarios publicados", "12\u00a0345 comentarios en espera de moderación."]),
     ],
 )
 def test_counts_are_grouped_the_readers_way(language, expected):
     thread = SimpleNamespace(threads=[], order="oldest", language="", page=None)
+    counts = ConversationCounts(published=1234567, awaiting=12345)
     with translation.override(language):
         html = render_to_string(
             "dialogue/includes/comment_thread.html",
-            {"awaiting": 12345, "thread": thread, "languages": settings.LANGUAGES},
+            {"counts": counts, "thread": thread, "languages": settings.LANGUAGES},
         )
-    assert expected in html
+    for text in expected:
+        assert text in html
 
 
 def test_comment_period_close_is_shown_in_the_three_capitals_in_each_language(client):

@@ -318,7 +318,7 @@ class TestDecisions:
         client.force_login(moderator)
         client.post(
             f"/en/moderation/comments/{pending.tracking_number}/hide/",
-            {"seen": pending.fingerprint, "reason": "abusive"},
+            {"seen": pending.fingerprint, "reason": "abusive", "confirm": "on"},
         )
         pending.refresh_from_db()
         assert pending.status == Status.HIDDEN
@@ -381,6 +381,50 @@ class TestDecisions:
         assert "already decided" in response.text  # the two approved ones are reported, not changed
         statuses = [Comment.objects.get(pk=c.pk).status for c in comments]
         assert statuses == [Status.APPROVED, Status.APPROVED, Status.REJECTED, Status.REJECTED]
+
+    def test_all_on_this_page_decides_every_comment_shown_without_ticking_any(self, client, statement, moderator):
+        """No JavaScript needed: "Apply to all … on this page" sends each shown comment with the text seen."""
+        comments = [make_comment(statement, body=f"A comment for the whole page, number {n}.") for n in range(3)]
+        client.force_login(moderator)
+        queue = client.get("/en/moderation/").text
+        assert "Apply to all 3 comments on this page" in queue
+        shown = re.findall(r'name="shown" value="(\d+:[0-9a-f]{64})"', queue)
+        assert sorted(shown) == sorted(_selected(c) for c in comments)
+        response = client.post(
+            "/en/moderation/bulk/", {"bulk_action": "approve", "scope": "page", "shown": shown}, follow=True
+        )
+        assert "3 comments approved." in response.text
+        assert {Comment.objects.get(pk=c.pk).status for c in comments} == {Status.APPROVED}
+
+    def test_all_on_this_page_still_refuses_a_comment_edited_since_it_was_shown(
+        self, client, statement, moderator, author
+    ):
+        edited = make_comment(statement, author=author, body="The text the moderator saw on the page.")
+        other = make_comment(statement, body="Another comment shown on the same page.")
+        client.force_login(moderator)
+        shown = re.findall(r'name="shown" value="(\d+:[0-9a-f]{64})"', client.get("/en/moderation/").text)
+        services.comment_edit(comment=edited, author=author, body="A text the moderator never saw at all.")
+        response = client.post(
+            "/en/moderation/bulk/", {"bulk_action": "approve", "scope": "page", "shown": shown}, follow=True
+        )
+        assert "1 comment approved." in response.text
+        assert Comment.objects.get(pk=edited.pk).status == Status.PENDING
+        assert Comment.objects.get(pk=other.pk).status == Status.APPROVED
+
+    def test_the_selected_scope_ignores_the_rest_of_the_page(self, client, statement, moderator):
+        comments = [make_comment(statement, body=f"Only the ticked one counts, number {n}.") for n in range(2)]
+        client.force_login(moderator)
+        shown = [_selected(c) for c in comments]
+        response = client.post(
+            "/en/moderation/bulk/",
+            {"bulk_action": "approve", "scope": "selected", "shown": shown, "comments": shown[:1]},
+            follow=True,
+        )
+        assert "1 comment approved." in response.text
+        assert Comment.objects.get(pk=comments[1].pk).status == Status.PENDING
+        nothing = client.post("/en/moderation/bulk/", {"bulk_action": "approve", "shown": shown}, follow=True)
+        assert "Select at least one comment." in nothing.text
+        assert Comment.objects.get(pk=comments[1].pk).status == Status.PENDING
 
     def test_bulk_reject_without_a_reason_changes_nothing(self, client, statement, moderator):
         comment = make_comment(statement)
@@ -510,6 +554,42 @@ class TestOfficialResponses:
         html = client.get(statement.get_absolute_url()).text
         assert "Official response" in html and "The timetable will be published in June." in html
         assert "Canada, Mexico and the United States jointly" in html
+
+    def test_the_response_form_is_reached_from_the_queue_and_the_decision_page(self, client, pending, moderator):
+        """From the queue item to the decision page, "approve, then respond" lands on the response form."""
+        client.force_login(moderator)
+        detail = f"/en/moderation/comments/{pending.tracking_number}/"
+        queue = client.get("/en/moderation/").text
+        assert f'href="{detail}#decide">Approve and respond officially…</a>' in queue
+        page = client.get(detail).text
+        assert "An official response can be written once the comment is published" in page
+        button = re.search(r'<button type="submit"[^>]*name="next" value="([^"]+)"[^>]*>([^<]+)</button>', page)
+        assert button.groups() == (f"{detail}#respond", "Approve, then write an official response")
+        response = client.post(f"{detail}approve/", {"seen": pending.fingerprint, "next": button[1]})
+        assert response["Location"] == f"{detail}#respond"
+        page = client.get(detail).text
+        assert 'id="respond"' in page and 'name="government"' in page
+
+    def test_on_a_published_comment_the_response_comes_first_and_hiding_is_set_apart(self, client, pending, moderator):
+        services.comment_approve(comment=pending, seen=pending.fingerprint, moderator=moderator)
+        client.force_login(moderator)
+        page = client.get(f"/en/moderation/comments/{pending.tracking_number}/").text
+        respond, hide = page.index("Publish the official response"), page.index("Hide from the public</button>")
+        assert respond < hide
+        # Hiding sits in a closed disclosure, away from the main action, and asks for a confirmation.
+        assert re.search(r"<details>\s*<summary>Hide this comment from the public…</summary>", page)
+        assert 'name="confirm"' in page[page.index("<details>") :]
+
+    def test_hiding_without_the_confirmation_changes_nothing(self, client, pending, moderator):
+        services.comment_approve(comment=pending, seen=pending.fingerprint, moderator=moderator)
+        client.force_login(moderator)
+        response = client.post(
+            f"/en/moderation/comments/{pending.tracking_number}/hide/",
+            {"seen": pending.fingerprint, "reason": "abusive"},
+            follow=True,
+        )
+        assert "Tick the box to confirm that this comment should be hidden from the public." in response.text
+        assert Comment.objects.get(pk=pending.pk).status == Status.APPROVED
 
     def test_only_published_comments_get_a_response(self, pending, moderator):
         with pytest.raises(services.NotAllowed):

@@ -4,28 +4,38 @@ The published record (priorities/) stands without the conversation and never nam
 its pages reach it only through these tags, as pages reach django-contrib-comments.
 
 {% load dialogue %}
+{% conversation_counts statement as conversation %}  published and awaiting comments, per subject (lazy)
+{% at_a_glance statement conversation %}  the panel: period, counts, "Comment on this statement", jump links
 {% comment_form statement %}              the form, or why there is none
-{% comment_thread statement %}            approved comments as threads, paginated
+{% comment_thread statement conversation %}  approved comments as threads: sorted, filtered, paginated
 {% conversation_feed_link subject %}      the <link rel="alternate"> of a statement's or priority's Atom feed
 {% conversation_links subject %}          its feed, participation figures (and a statement's downloads)
-{% comment_on_directive_link directive %} "Comment on this directive", while its statement is open
+{% directive_conversation directive conversation %}  its comments (with their count) and "Comment on this directive"
 """
+
+import re
 
 from crispy_forms.utils import render_crispy_form
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from pagecache.cache import cached_fragment
+from pagecache.cache import SLUG, cached_fragment
 from priorities.models import Directive, Priority, Statement
 
 from ..forms import CommentForm
 from ..models import Comment, RejectionReason
-from ..threads import render_comment_text, thread_page
+from ..threads import ConversationCounts, conversation_counts, render_comment_text, thread_page
 
 register = template.Library()
+
+# The thread's query parameters (declared with these shapes on priorities.views.statement_detail).
+THREAD_ORDERS = frozenset({"newest", "oldest"})
+DIRECTIVE_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 @register.filter
@@ -78,32 +88,111 @@ def comment_form(context, statement):
     }
 
 
+@register.simple_tag(name="conversation_counts")
+def conversation_counts_lazy(statement):
+    """
+    {% conversation_counts statement as conversation %}: the counts the page shows in several places
+    (the panel, each directive, the thread), counted once per cache generation and only if a part
+    that shows them is rendered afresh (lazy: cached parts never ask).
+    """
+    return SimpleLazyObject(
+        lambda: cached_fragment(f"conversation-counts:{statement.pk}", lambda: conversation_counts(statement))
+    )
+
+
+@register.inclusion_tag("dialogue/includes/at_a_glance.html", takes_context=True)
+def at_a_glance(context, statement, counts):
+    """
+    The statement page's first screen: where the comment period stands (the record's), what has been
+    said (counts), the way to take part, and where things are on the page.
+    """
+    request = context["request"]
+    comment_url = reverse("dialogue:comment-create", args=[statement.slug])
+    if not request.user.is_authenticated:
+        # Sign in first, then straight to the form; "create an account" keeps the same way back.
+        comment_url = f"{reverse('account_login')}?{urlencode({'next': comment_url})}"
+    return {
+        "statement": statement,
+        "counts": counts,
+        "open": statement.is_open_for_comments(),
+        "comment_url": comment_url,
+        "signed_in": request.user.is_authenticated,
+    }
+
+
+def _thread_subjects(statement) -> dict:
+    """The statement's directives and priorities, for the thread's filters (the same for every reader)."""
+    directives = list(statement.directives.select_related("priority").order_by("priority__order", "order"))
+    return {
+        "directives": directives,
+        "priorities": list(statement.priorities.all()),
+    }
+
+
 @register.simple_tag(takes_context=True)
-def comment_thread(context, statement):
+def comment_thread(context, statement, counts=None):
     """The published conversation, the same for every reader: rendered once per cache generation."""
     request = context["request"]
-    order = "newest" if request.GET.get("order") == "newest" else "oldest"
+    order = request.GET.get("order", "oldest")
+    if order not in THREAD_ORDERS:
+        order = "oldest"
     language = request.GET.get("lang", "")
     if language not in dict(settings.LANGUAGES):
         language = ""
     page_number = request.GET.get("page", "")
+    directive_id = request.GET.get("directive", "")
+    if not DIRECTIVE_ID.fullmatch(directive_id):
+        directive_id = ""
+    priority_slug = request.GET.get("priority", "")
+    if not SLUG.fullmatch(priority_slug):
+        priority_slug = ""
     filters = request.GET.copy()
     filters.pop("page", None)
+    if counts is None:
+        counts = conversation_counts_lazy(statement)
 
     def render():
+        subjects = _thread_subjects(statement)
+        directive = next((d for d in subjects["directives"] if str(d.pk) == directive_id), None)
+        priority = next((p for p in subjects["priorities"] if p.slug == priority_slug), None)
+        # The filters offer what has comments (with how many), and whatever is chosen now.
+        choices = {
+            "directives": [
+                (d, counts.on_directive.get(d.pk, 0))
+                for d in subjects["directives"]
+                if d == directive or counts.on_directive.get(d.pk)
+            ],
+            "priorities": [
+                (p, counts.on_priority.get(p.pk, 0))
+                for p in subjects["priorities"]
+                if p == priority or counts.on_priority.get(p.pk)
+            ],
+        }
         return render_to_string(
             "dialogue/includes/comment_thread.html",
             {
                 "statement": statement,
-                "thread": thread_page(statement, page_number=page_number, order=order, language=language),
-                "awaiting": Comment.objects.pending().filter(statement=statement).count(),
+                "thread": thread_page(
+                    statement,
+                    page_number=page_number,
+                    order=order,
+                    language=language,
+                    directive=directive,
+                    priority=priority,
+                ),
+                "counts": counts,
+                "choices": choices,
+                "filtered": bool(directive or priority or language),
                 "open": statement.is_open_for_comments(),
                 "query_string": filters.urlencode(),
                 "languages": settings.LANGUAGES,
             },
         )
 
-    name = f"thread:{statement.pk}:{statement.updated_at.isoformat()}:{order}:{language}:{page_number}"
+    name = (
+        f"thread:{statement.pk}:{statement.updated_at.isoformat()}:{order}:{language}:{page_number}"
+        f":{directive_id}:{priority_slug}"
+    )
     return mark_safe(cached_fragment(name, render, tags=[statement.cache_tag]))  # noqa: S308 - our own template
 
 
@@ -143,10 +232,15 @@ def conversation_links(subject: Statement | Priority):
     }
 
 
-@register.inclusion_tag("dialogue/includes/comment_on_directive_link.html")
-def comment_on_directive_link(directive: Directive):
-    """The way to comment on one directive, while its statement is open for comments."""
+@register.inclusion_tag("dialogue/includes/directive_conversation.html")
+def directive_conversation(directive: Directive, counts: ConversationCounts):
+    """A directive's own comments (how many, and a link to them) and, while its statement is open, a way to comment."""
     statement = directive.statement
-    if not statement.is_open_for_comments():
-        return {"url": ""}
-    return {"url": f"{reverse('dialogue:comment-create', args=[statement.slug])}?about=directive:{directive.pk}"}
+    comment_url = ""
+    if statement.is_open_for_comments():
+        comment_url = f"{reverse('dialogue:comment-create', args=[statement.slug])}?about=directive:{directive.pk}"
+    return {
+        "directive": directive,
+        "count": counts.on_directive.get(directive.pk, 0),
+        "comment_url": comment_url,
+    }
