@@ -18,6 +18,8 @@ admin.site.site_title = _("North American Dialogue Portal")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path(".well-known/security.txt", views.security_txt, name="security-txt"),
+    path("csp-report", views.csp_report, name="csp-report"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]

@@ -97,6 +97,7 @@ class Cluster:
             DJANGO_HTTPS="0",
             DJANGO_SECRET_KEY=secrets.token_urlsafe(50),  # the same on both: they sign the same sessions
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+            PORTAL_URL=f"http://{PUBLIC_HOST}",
             DJANGO_LOG_LEVEL="WARNING",
             DJANGO_SETTINGS_MODULE="spp_portal.settings",
             PUBLIC_PAGE_CACHE_SECONDS="600",

@@ -3,7 +3,7 @@ The portal's layers as its code imports them: which package imports which, and f
 
     python -m tools.import_graph      # prints the graph the README's Layout section shows
 
-The layers, bottom first: pagecache ← priorities ← dialogue ← spp_portal. A package may import
+The layers, bottom first: safeguards ← pagecache ← priorities ← dialogue ← spp_portal. A package may import
 those below it, never one above (tests/test_layers.py fails on an arrow pointing up), and never
 inside a function, where an import would only hide a cycle.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["pagecache", "priorities", "dialogue", "spp_portal"]
+LAYERS = ["safeguards", "pagecache", "priorities", "dialogue", "spp_portal"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Import:
 
 
 def imports() -> list[Import]:
-    """Every import, in the four runtime packages, of one of those packages (relative imports resolved)."""
+    """Every import, in the runtime packages, of one of those packages (relative imports resolved)."""
     found = []
     for package in LAYERS:
         for path in sorted((ROOT / package).rglob("*.py")):
