@@ -30,14 +30,11 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.reporting_endpoints = None
 
     def __call__(self, request):
         response = self.get_response(request)
-        if self.reporting_endpoints is None:
-            self.reporting_endpoints = f'csp="{reverse("csp-report")}"'
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        response.setdefault("Reporting-Endpoints", self.reporting_endpoints)
+        response.setdefault("Reporting-Endpoints", settings.REPORTING_ENDPOINTS)
         return response
 
 

@@ -370,6 +370,8 @@ CONTENT_SECURITY_POLICY = {
         "report-to": "csp",
     }
 }
+# The endpoint "report-to csp" names (spp_portal.middleware.SecurityHeadersMiddleware sends it).
+REPORTING_ENDPOINTS = 'csp="/csp-report"'
 
 # --- Security: client addresses, officials, limits, disclosure (issue 18) -----------------
 
