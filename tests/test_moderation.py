@@ -610,9 +610,12 @@ def test_two_moderators_deciding_at_once_one_wins_and_the_other_is_told():
         finally:
             connection.close()
 
+    seen = {"seen": comment.fingerprint}  # both saw the same text
     threads = [
-        threading.Thread(target=decide, args=("approve", services.comment_approve, first)),
-        threading.Thread(target=decide, args=("reject", services.comment_reject, second), kwargs={"reason": "spam"}),
+        threading.Thread(target=decide, args=("approve", services.comment_approve, first), kwargs=seen),
+        threading.Thread(
+            target=decide, args=("reject", services.comment_reject, second), kwargs={**seen, "reason": "spam"}
+        ),
     ]
     for thread in threads:
         thread.start()
