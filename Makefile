@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 # Test settings: production-like (DEBUG off), with a throwaway key and no HTTPS redirect.
-TEST_ENV := DJANGO_SECRET_KEY=test-only-not-secret DJANGO_ALLOWED_HOSTS=testserver,127.0.0.1,localhost DJANGO_HTTPS=0
+TEST_ENV := DJANGO_SECRET_KEY=test-only-not-secret DJANGO_ALLOWED_HOSTS=testserver,127.0.0.1,localhost DJANGO_HTTPS=0 \
+	PORTAL_URL=http://testserver
 DEV_ENV := DJANGO_DEBUG=1
 # `make serve`: production settings over plain HTTP on this machine, with a key generated per run.
-SERVE_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
+SERVE_ENV := DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost PORTAL_URL=http://127.0.0.1:8000 \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
 .PHONY: help install install-dev run serve bench export-memory screenshots faults test lint audit format migrations migrations-check messages makemessages ci clean

@@ -27,12 +27,52 @@ from .models import (
     Stakeholder,
     reason_missing,
 )
-from .text import clean_body, invisible_controls
+from .roles import is_official
+from .text import claims_official_identity, clean_body, invisible_controls, name_controls
 
 PROFILE_FIELDS = ["display_name", "country", "sector", "organisation", "preferred_language"]
 
 
-class SignupForm(forms.ModelForm):
+class PublicNameFields:
+    """
+    The display name and organisation are shown beside every comment, so they obey the rules of
+    comments: no invisible control, direction-changing or zero-width characters. And they may not
+    pass for the portal, a moderator or a government (dialogue.text.claims_official_identity)
+    unless the account is an official's.
+    """
+
+    def account(self):
+        """The account whose profile this is; None at sign-up (no one signs up as an official)."""
+        return None
+
+    def clean_display_name(self):
+        return self._clean_public_name("display_name")
+
+    def clean_organisation(self):
+        return self._clean_public_name("organisation")
+
+    def _clean_public_name(self, field: str) -> str:
+        value = self.cleaned_data[field]
+        if name_controls(value):
+            raise forms.ValidationError(
+                _(
+                    "This contains invisible characters (for example a right-to-left override or a zero-width "
+                    "space). Please remove them."
+                ),
+                code="control_characters",
+            )
+        if value and claims_official_identity(value) and not ((account := self.account()) and is_official(account)):
+            raise forms.ValidationError(
+                _(
+                    "This name could be taken for the portal, its moderators or a government. Please choose "
+                    "another name."
+                ),
+                code="official_identity",
+            )
+        return value
+
+
+class SignupForm(PublicNameFields, forms.ModelForm):
     """allauth's ACCOUNT_SIGNUP_FORM_CLASS: the profile and consent, collected with the email and password."""
 
     accept_terms = forms.BooleanField(
@@ -67,10 +107,13 @@ class SignupForm(forms.ModelForm):
         )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(PublicNameFields, forms.ModelForm):
     class Meta:
         model = Stakeholder
         fields = PROFILE_FIELDS
+
+    def account(self):
+        return self.instance.user
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ without the permission get 403. Officials must also have set up two-factor authe
 
 import datetime
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -206,8 +207,13 @@ def decide(request, tracking, action):
 
 @requires("dialogue.moderate_comment")
 @require_POST
+@reauthentication_required
 def bulk_decide(request):
-    """Approve or reject several comments; each is its own transaction, so one refusal stops nothing else."""
+    """
+    Approve or reject several comments; each is its own transaction, so one refusal stops nothing else.
+    Many decisions in one click: allauth asks for the password again first (unless given in the last
+    few minutes), then carries out the decision as it was posted.
+    """
     form = BulkDecisionForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

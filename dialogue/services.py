@@ -8,6 +8,7 @@ does, and a worker sends them, with retries, after the commit.
 """
 
 import datetime
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pagecache.cache import invalidate_public_pages
 from priorities.models import Directive, Priority, Statement
@@ -55,6 +57,10 @@ class CommentPeriodClosed(DialogueError):
 class RateLimited(DialogueError):
     code = "rate_limited"
 
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds until the oldest counted submission leaves the window
+
 
 class DuplicateComment(DialogueError):
     code = "duplicate"
@@ -72,6 +78,12 @@ class TextChanged(DialogueError):
     """The author edited the comment after the moderator's page showed it: the decision would apply to unseen text."""
 
     code = "text_changed"
+
+
+# A withdrawn statement's conversation is closed with it: no new comment, reply or report.
+WITHDRAWN_STATEMENT = gettext_lazy(
+    "This statement was withdrawn: its conversation is closed to new comments, replies and reports."
+)
 
 
 def generate_tracking_number() -> str:
@@ -131,6 +143,8 @@ def comment_submit(
     # One submission at a time per stakeholder, so the rate limit and duplicate checks hold.
     Stakeholder.objects.select_for_update().filter(user=author).first()
     statement = Statement.objects.get(pk=statement.pk)
+    if statement.status == Statement.Status.WITHDRAWN:
+        raise NotAllowed(WITHDRAWN_STATEMENT)
     if not statement.is_open_for_comments(at=now):
         raise CommentPeriodClosed(
             _(
@@ -143,14 +157,16 @@ def comment_submit(
             )
         )
     limit, window = settings.COMMENT_RATE_LIMIT
-    recent = Comment.objects.filter(author=author, submitted_at__gt=now - datetime.timedelta(seconds=window)).count()
-    if recent >= limit:
+    recent = Comment.objects.filter(author=author, submitted_at__gt=now - datetime.timedelta(seconds=window))
+    if recent.count() >= limit:
+        oldest = recent.order_by("submitted_at").values_list("submitted_at", flat=True).first()
         raise RateLimited(
             _(
                 "You have submitted %(limit)d comments in the last %(minutes)d minutes, the most the portal accepts. "
                 "Please wait a few minutes; your text is kept below."
             )
-            % {"limit": limit, "minutes": window // 60}
+            % {"limit": limit, "minutes": window // 60},
+            retry_after=max(1, math.ceil((oldest + datetime.timedelta(seconds=window) - now).total_seconds())),
         )
     digest = fingerprint(body)
     duplicate = (
@@ -264,6 +280,8 @@ def comment_withdraw(*, comment: Comment, author) -> Comment:
 def comment_flag(*, comment: Comment, flagger, reason: str, note: str = "") -> Flag:
     """A stakeholder reports a published comment; enough distinct reports hide it until a moderator looks."""
     comment = _locked(comment)
+    if comment.statement.status == Statement.Status.WITHDRAWN:
+        raise NotAllowed(WITHDRAWN_STATEMENT)
     if comment.status != Status.APPROVED:
         raise NotAllowed(_("Only a published comment can be reported."))
     if comment.author_id == flagger.pk:

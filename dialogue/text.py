@@ -36,3 +36,53 @@ def fingerprint(text: str) -> str:
 def normalise_tracking_number(value: str) -> str:
     """A tracking number as typed or read aloud (lower case, O for 0, I or L for 1) in its stored form."""
     return value.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")
+
+
+def name_controls(text: str) -> list[str]:
+    """Like invisible_controls, for a one-line name: tabs and line breaks have no place in it either."""
+    return [char for char in dict.fromkeys(text) if unicodedata.category(char) in {"Cc", "Cf"}]
+
+
+# Names a stakeholder may not take, because readers would take them for the portal, its officials
+# or a government speaking (in English, French and Spanish; compared without case or accents,
+# as whole words). Officials, who speak for the governments, may.
+_OFFICIAL_PHRASES = [
+    # the portal and the partnership
+    "north american dialogue", "dialogue nord americain", "dialogo de america del norte",
+    "security and prosperity partnership", "partenariat pour la securite et la prosperite",
+    "alianza para la seguridad y la prosperidad",
+    # its officials
+    "moderator", "moderators", "moderation", "moderateur", "moderateurs", "moderatrice", "moderatrices",
+    "moderador", "moderadores", "moderadora", "moderadoras", "moderacion",
+    "administrator", "administrators", "administrateur", "administrateurs", "administratrice",
+    "administrador", "administradores", "administradora", "admin", "webmaster",
+    "official response", "reponse officielle", "respuesta oficial",
+    # the governments
+    "government of canada", "canadian government", "gouvernement du canada", "gouvernement canadien",
+    "gobierno de canada", "gobierno canadiense",
+    "government of mexico", "mexican government", "gouvernement du mexique", "gouvernement mexicain",
+    "gobierno de mexico", "gobierno mexicano", "gobierno de la republica",
+    "government of the united states", "united states government", "us government", "u s government",
+    "american government", "gouvernement des etats unis", "gouvernement americain",
+    "gobierno de los estados unidos", "gobierno de estados unidos", "gobierno estadounidense",
+    "federal government", "gouvernement federal", "gobierno federal",
+]  # fmt: skip
+# ...and these only as the whole name: "Canada" speaking is a government; "Canada Steel Ltd." is not.
+_OFFICIAL_NAMES = {
+    "canada", "mexico", "mexique", "united states", "etats unis", "estados unidos", "usa", "us", "eeuu", "ee uu",
+    "government", "gouvernement", "gobierno", "spp", "aspan", "aspan spp",
+}  # fmt: skip
+
+
+def _comparable(text: str) -> str:
+    """Without case or accents, letters and digits in single-spaced words: "Québec!" → "quebec"."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    letters = "".join(char if char.isalnum() else " " for char in decomposed if not unicodedata.combining(char))
+    return " ".join(letters.split())
+
+
+def claims_official_identity(name: str) -> bool:
+    """Whether `name` would pass for the portal, one of its officials or a government."""
+    words = _comparable(name)
+    padded = f" {words} "
+    return words in _OFFICIAL_NAMES or any(f" {phrase} " in padded for phrase in _OFFICIAL_PHRASES)

@@ -1,16 +1,34 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import feeds, moderation, open_data, participation, views
+
+
+class TrackingNumberConverter:
+    """
+    A tracking number as stored (SPP-7K3Q-M9TD) or as typed (lower case, look-alike letters: the
+    views normalise it). Anything else is no comment's address and never reaches the database.
+    """
+
+    regex = "[A-Za-z0-9-]{1,32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(TrackingNumberConverter, "tracking")
 
 app_name = "dialogue"
 
 urlpatterns = [
     path("dialogue/statements/<slug:slug>/comment/", views.comment_create, name="comment-create"),
-    path("dialogue/comments/<str:tracking>/reply/", views.comment_reply, name="comment-reply"),
-    path("dialogue/comments/<str:tracking>/edit/", views.comment_edit, name="comment-edit"),
-    path("dialogue/comments/<str:tracking>/withdraw/", views.comment_withdraw, name="comment-withdraw"),
-    path("dialogue/comments/<str:tracking>/report/", views.comment_flag, name="comment-flag"),
-    path("dialogue/receipt/<str:tracking>/", views.receipt, name="receipt"),
+    path("dialogue/comments/<tracking:tracking>/reply/", views.comment_reply, name="comment-reply"),
+    path("dialogue/comments/<tracking:tracking>/edit/", views.comment_edit, name="comment-edit"),
+    path("dialogue/comments/<tracking:tracking>/withdraw/", views.comment_withdraw, name="comment-withdraw"),
+    path("dialogue/comments/<tracking:tracking>/report/", views.comment_flag, name="comment-flag"),
+    path("dialogue/receipt/<tracking:tracking>/", views.receipt, name="receipt"),
     path("dialogue/mine/", views.my_submissions, name="mine"),
     path("dialogue/verify/", views.verify, name="verify"),
     path("dialogue/moderation-policy/", views.moderation_policy, name="moderation-policy"),
@@ -19,18 +37,18 @@ urlpatterns = [
     path("moderation/bulk/", moderation.bulk_decide, name="moderation-bulk"),
     path("moderation/log/", moderation.audit_log, name="moderation-log"),
     path("moderation/log.csv", moderation.audit_log_csv, name="moderation-log-csv"),
-    path("moderation/comments/<str:tracking>/", moderation.comment_detail, name="moderation-comment"),
+    path("moderation/comments/<tracking:tracking>/", moderation.comment_detail, name="moderation-comment"),
     *[
         path(
-            f"moderation/comments/<str:tracking>/{action}/",
+            f"moderation/comments/<tracking:tracking>/{action}/",
             moderation.decide,
             {"action": action},
             name=f"moderation-{action}",
         )
         for action in moderation.DECISIONS
     ],
-    path("moderation/comments/<str:tracking>/reports/resolve/", moderation.resolve_flags, name="moderation-flags"),
-    path("moderation/comments/<str:tracking>/responses/new/", moderation.respond, name="moderation-respond"),
+    path("moderation/comments/<tracking:tracking>/reports/resolve/", moderation.resolve_flags, name="moderation-flags"),
+    path("moderation/comments/<tracking:tracking>/responses/new/", moderation.respond, name="moderation-respond"),
     # Discovery: feeds, open data, participation (issue 7).
     path("statements/<slug:slug>/comments/feed/", feeds.StatementCommentsFeed(), name="statement-comments-feed"),
     path("priorities/<slug:slug>/feed/", feeds.PriorityActivityFeed(), name="priority-activity-feed"),

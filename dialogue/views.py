@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pagecache.cache import cache_public_page
 from priorities.models import Statement
+from safeguards.ratelimit import rate_limit
 
 from . import services
 from .adapter import ensure_stakeholder
@@ -51,6 +52,8 @@ def _comment_page(request, *, form, statement, mode, comment=None, status=200):
 def _refusal_status(form, error: services.DialogueError) -> int:
     """Show the refusal above the form (the text stays in it) and choose the status code."""
     form.add_error(None, error.message)
+    if isinstance(error, services.RateLimited):
+        return 429
     return 409 if isinstance(error, services.AlreadyDecided) else 400
 
 
@@ -83,7 +86,7 @@ def _submit(request, *, statement: Statement, parent: Comment | None = None):
     )
     if request.method == "GET":
         return _comment_page(request, form=form, statement=statement, mode=mode, comment=parent)
-    status = 400
+    status, retry_after = 400, None
     if form.is_valid():
         try:
             comment = services.comment_submit(
@@ -96,13 +99,17 @@ def _submit(request, *, statement: Statement, parent: Comment | None = None):
             )
         except services.DialogueError as error:
             status = _refusal_status(form, error)
+            retry_after = getattr(error, "retry_after", None)
         else:
             if parent is None:
                 messages.success(request, _("Thank you. Your comment was received and awaits moderation."))
             else:
                 messages.success(request, _("Thank you. Your reply was received and awaits moderation."))
             return redirect("dialogue:receipt", tracking=comment.tracking_number)
-    return _comment_page(request, form=form, statement=statement, mode=mode, comment=parent, status=status)
+    response = _comment_page(request, form=form, statement=statement, mode=mode, comment=parent, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _own_comment(request, tracking) -> Comment:
@@ -170,6 +177,7 @@ def comment_withdraw(request, tracking):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("report", "REPORT_RATE_LIMIT", per_user=True, methods=("POST",))
 def comment_flag(request, tracking):
     """Report a published comment to the moderators."""
     comment = get_object_or_404(
@@ -234,6 +242,7 @@ def moderation_report(request):
 
 
 @require_GET
+@rate_limit("verify", "VERIFY_RATE_LIMIT")
 def verify(request):
     """Anyone can check that a published comment's text matches its fingerprint."""
     form = VerifyForm(request.GET if "text" in request.GET else None, initial=request.GET)

@@ -1,11 +1,13 @@
 """Publishing in the Django admin: statements with their directives, translations side by side."""
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -234,6 +236,22 @@ class PublicationWithoutLanguageInline(admin.TabularInline):
         return False
 
 
+# Publishing changes what the public reads in three countries' names: one stolen session must not be
+# enough. allauth's reauthentication asks for the password (unless given in the last few minutes),
+# then carries out the request as it was posted.
+publishing_reauthentication = method_decorator(reauthentication_required)
+
+
+def _to_the_second(moment):
+    """The admin's form shows publication times to the second: a stored time's microseconds are no change."""
+    return moment.replace(microsecond=0) if moment else moment
+
+
+def require_recent_password(request) -> None:
+    """Raise allauth's ReauthenticationRequired (the admin's transaction is rolled back) unless recently given."""
+    reauthentication_required(lambda request: None)(request)
+
+
 @admin.register(Statement)
 class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
     form = StatementAdminForm
@@ -277,6 +295,11 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
         """Save the texts as edited; hand the status, publication time and comment period to the services."""
         stored = Statement.objects.get(pk=obj.pk) if change else Statement()
         wanted = {field: getattr(obj, field) for field in self.WORKFLOW_FIELDS}
+        if wanted["status"] != stored.status or (
+            wanted["status"] == Statement.Status.PUBLISHED
+            and _to_the_second(wanted["published_at"]) != _to_the_second(stored.published_at)
+        ):
+            require_recent_password(request)  # publishing, scheduling, withdrawing, unpublishing
         obj.status, obj.comments_open_at, obj.comments_close_at = (
             stored.status,
             stored.comments_open_at,
@@ -356,6 +379,7 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
         }
 
     @admin.action(description=_("Publish the selected statements now (or at their scheduled time)"))
+    @publishing_reauthentication
     def publish(self, request, queryset):
         """Publish; a statement missing a language first goes through the "publish without" confirmation."""
         statements = list(queryset.exclude(status=Statement.Status.PUBLISHED))
@@ -411,6 +435,7 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
             )
 
     @admin.action(description=_("Withdraw the selected statements (asks for the reason)"))
+    @publishing_reauthentication
     def withdraw(self, request, queryset):
         """Withdraw with a reason, asked for on a confirmation page; only published statements can be withdrawn."""
         statements = list(queryset)

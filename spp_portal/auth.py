@@ -1,8 +1,11 @@
-"""Authentication backend: allauth's, with a user's permissions read in one query instead of two."""
+"""Authentication: allauth's backend with permissions read in one query, and its sign-in form for officials."""
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from django.contrib.auth.models import Permission
 from django.db.models import Q
+
+from dialogue.roles import is_official
 
 
 class AuthenticationBackend(AllauthBackend):
@@ -26,3 +29,20 @@ class AuthenticationBackend(AllauthBackend):
                 for app_label, codename in permissions.values_list("content_type__app_label", "codename").order_by()
             }
         return user_obj._perm_cache
+
+
+class LoginForm(AllauthLoginForm):
+    """
+    allauth's sign-in form, except that an official's session is never remembered: it ends when
+    the browser closes, whatever the "remember me" box says (and OfficialSessionMiddleware ends
+    it after a spell of inactivity). A remembered official's session on a shared computer is
+    someone else's moderation queue.
+    """
+
+    def login(self, request, redirect_url=None):
+        response = super().login(request, redirect_url)
+        if is_official(self.user):
+            # The session as it is now: after two-factor authentication the same session (its
+            # key cycled, its expiry kept) becomes the signed-in one.
+            request.session.set_expiry(0)
+        return response

@@ -18,7 +18,10 @@ import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from django.http import HttpRequest
 from django.utils.functional import empty
+
+from safeguards.clientip import client_ip
 
 logger = logging.getLogger("spp_portal.requests")
 
@@ -33,13 +36,20 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
+# Passed with `extra=` for the filter to read (Django's own loggers pass the request this way), not data.
+_NOT_WRITTEN = {"request"}
+
+
 def current_request_id() -> str | None:
     current = _current.get()
     return current[0] if current else None
 
 
 class RequestContextFilter(logging.Filter):
-    """Adds `request_id` and `user_id` (None outside a request, or for anonymous visitors)."""
+    """
+    Adds `request_id`, `user_id` (None for anonymous visitors) and `client_ip` (the address behind
+    the trusted proxies, as the rate limits see it: safeguards.clientip); all None outside a request.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         current = _current.get()
@@ -47,11 +57,25 @@ class RequestContextFilter(logging.Filter):
         # django.request logs 404s and 500s after the middleware has returned, with the request.
         record.request_id = current[0] if current else getattr(request, "request_id", None)
         record.user_id = _user_id(request) if request is not None else None
+        record.client_ip = (client_ip(request) or None) if isinstance(request, HttpRequest) else None
+        return True
+
+
+class DowngradeToWarning(logging.Filter):
+    """
+    For loggers whose errors are the visitor's, not the portal's: Django logs a request for a host
+    the portal does not serve (DisallowedHost, answered 400) at ERROR, which would page whoever
+    watches errors for what is only a scanner. Written at WARNING instead.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
         return True
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC), level, logger, message, request id, user id, extras."""
+    """One JSON object per line: time (UTC), level, logger, message, request id, user id, client address, extras."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -61,9 +85,10 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
             "user_id": getattr(record, "user_id", None),
+            "client_ip": getattr(record, "client_ip", None),
         }
         for key, value in vars(record).items():
-            if key not in _RECORD_ATTRIBUTES and key not in entry:
+            if key not in _RECORD_ATTRIBUTES and key not in entry and key not in _NOT_WRITTEN:
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -1,22 +1,110 @@
 """Project-wide request handling."""
 
-from urllib.parse import urlencode
+import time
+from urllib.parse import urlencode, urlsplit
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.contrib.auth import logout
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-# Official roles: anyone holding one of these permissions, or able to open the admin, needs MFA.
-OFFICIAL_PERMISSIONS = ("dialogue.moderate_comment", "priorities.change_statement")
+from dialogue.roles import is_official
+from safeguards import events
+from safeguards.events import security_event
+
+# Officials need MFA (the same people as dialogue.roles.is_official).
+requires_mfa = is_official
 
 
-def requires_mfa(user) -> bool:
-    return user.is_authenticated and (
-        user.is_staff or user.is_superuser or any(user.has_perm(perm) for perm in OFFICIAL_PERMISSIONS)
-    )
+class SecurityHeadersMiddleware:
+    """
+    The headers django-csp and Django's SecurityMiddleware do not set: Permissions-Policy (the
+    browser features the portal refuses) and Reporting-Endpoints (where the CSP's report-to
+    sends violation reports). Two constant headers, so no library.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.setdefault("Reporting-Endpoints", settings.REPORTING_ENDPOINTS)
+        return response
+
+
+class RefuseInvalidCharactersMiddleware:
+    """
+    A path with a control character (a NUL byte, %00) is no page of the portal: 404. A query
+    string with a NUL byte is a bad request: 400. Refused here, before any view could hand the
+    value to the database (PostgreSQL refuses NUL in text: it would be a 500). Invalid UTF-8
+    needs nothing here: Django keeps it percent-encoded in the path and replaces it in values.
+    Form fields are checked by their forms, which keep what was typed and say what is wrong.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any(ord(char) < 32 or ord(char) == 127 for char in request.path):
+            raise Http404
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
+
+
+class OfficialSessionMiddleware:
+    """
+    An official's session ends with the browser ("remember me" is refused to officials at sign-in:
+    spp_portal.auth.LoginForm) and after OFFICIAL_IDLE_TIMEOUT seconds without a request: they are
+    signed out and asked to sign in again, returning to the page they asked for.
+    """
+
+    SESSION_KEY = "official_last_seen"
+    # The time of the last request is written at most this often: not a session save per request.
+    RESOLUTION = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_official(request.user):
+            return self.get_response(request)
+        session = request.session
+        now = time.time()
+        last_seen = session.get(self.SESSION_KEY)
+        if last_seen is not None and now - last_seen > settings.OFFICIAL_IDLE_TIMEOUT:
+            user = request.user
+            logout(request)
+            security_event(events.SESSION_IDLE_TIMEOUT, user=user, idle_seconds=round(now - last_seen))
+            messages.info(
+                request,
+                _("You were signed out after %(minutes)d minutes without activity. Please sign in again.")
+                % {"minutes": settings.OFFICIAL_IDLE_TIMEOUT // 60},
+            )
+            return redirect(f"{reverse('account_login')}?{urlencode({'next': self._return_to(request)})}")
+        if last_seen is None or now - last_seen >= self.RESOLUTION:
+            session[self.SESSION_KEY] = now
+        if not session.get_expire_at_browser_close():
+            # A role granted after a remembered sign-in: from now on the session ends with the browser.
+            session.set_expiry(0)
+        return self.get_response(request)
+
+    @staticmethod
+    def _return_to(request) -> str:
+        """The page to come back to: this one, or for a form (which cannot be sent again) the page it was on."""
+        if request.method in ("GET", "HEAD"):
+            return request.get_full_path()
+        referer = request.headers.get("Referer", "")
+        if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+            parts = urlsplit(referer)
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+        return reverse("home")
 
 
 class RequireMFAForOfficialsMiddleware:

@@ -29,7 +29,7 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
-from django.db.models.functions import Concat, Greatest
+from django.db.models.functions import Concat, Greatest, Replace
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from dialogue.models import Comment, Stakeholder
 from priorities.forms import StatementFilterForm
 from priorities.models import Directive, Priority, Statement
+from safeguards.ratelimit import rate_limit
 
 LANGUAGE_CONFIGS = {"en": "english", "fr": "french", "es": "spanish"}
 MAX_QUERY_LENGTH = 200
@@ -47,6 +48,8 @@ MAX_TERMS = 12
 SNIPPET_CHARS = 220
 # Private-use characters mark the matches in a headline: the text around them is escaped,
 # then they become <mark> tags, so nothing a comment or statement contains reaches the page as HTML.
+# The same characters typed into a comment are removed from its text before it is marked (_window,
+# _headline): only the marks the search itself made become tags.
 MARK_START, MARK_STOP = "\ue000", "\ue001"
 
 
@@ -277,8 +280,9 @@ def _icontains_all(fields: list[str], terms: list[str]) -> Q:
 
 
 def _headline(expression, lang: str, queries):
+    unmarked = Replace(Replace(expression, Value(MARK_START), Value("")), Value(MARK_STOP), Value(""))
     return SearchHeadline(
-        expression,
+        unmarked,
         queries[lang],
         config=LANGUAGE_CONFIGS[lang],
         start_sel=MARK_START,
@@ -368,6 +372,7 @@ def _snippet(obj, texts: dict[str, str], order: list[str], terms) -> tuple[SafeS
 
 def _window(text: str, terms: list[str]) -> str:
     """About SNIPPET_CHARS characters around the first term found, with every term marked."""
+    text = text.replace(MARK_START, "").replace(MARK_STOP, "")
     if not text:
         return ""
     pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE) if terms else None
@@ -387,6 +392,7 @@ def _marked(text: str) -> SafeString:
 # --- The page ------------------------------------------------------------------
 
 
+@rate_limit("search", "SEARCH_RATE_LIMIT")
 def search_view(request):
     """Search page: the form, a clear message for a query that cannot be searched, or a page of results."""
     form = SearchForm(request.GET)

@@ -19,6 +19,12 @@ Environment variables:
   CELERY_BROKER_URL       e.g. redis://127.0.0.1:6379/1: the outbox's Celery worker (otherwise a thread sends)
   DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT   seconds (3 and 5; 0 = none)
   PORTAL_CONTACT_EMAIL    the contact address shown on every page (default: DEFAULT_FROM_EMAIL's)
+  PORTAL_URL              the public address used in email, required when DJANGO_DEBUG is off
+  TRUSTED_PROXY_COUNT     proxies in front of the app servers (X-Forwarded-For); default 0
+  TRUSTED_CLIENT_IP_HEADER or the header a trusted proxy sets to the client's address
+  DJANGO_HSTS_PRELOAD     "1" to ask for HSTS preloading (default off)
+  SECURITY_CONTACT        security.txt's Contact (default: mailto: DEFAULT_FROM_EMAIL's address)
+  OFFICIAL_IDLE_TIMEOUT_MINUTES, SEARCH_/VERIFY_/REPORT_RATE_LIMIT_COUNT: see the README
 """
 
 import os
@@ -89,6 +95,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     # The portal's own layers, bottom first: each imports only those listed before it.
+    "safeguards",
     "outbox",
     "pagecache",
     "priorities",
@@ -97,9 +104,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # Early, so responses refused by later middleware (a 400 for an unknown host) carry it too.
+    # The headers first, so that every response carries them: also the HTTPS redirect that
+    # SecurityMiddleware answers by itself, and a 400 for an unknown host from later middleware.
+    "spp_portal.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that may log or answer early: each request gets its id (static files aside).
     "spp_portal.logs.RequestIdMiddleware",
@@ -107,14 +117,16 @@ MIDDLEWARE = [
     "spp_portal.unavailable.DatabaseUnavailableMiddleware",
     # Which database this request reads from (a no-op without DATABASE_REPLICA_URL).
     "spp_portal.replicas.ReplicaMiddleware",
-    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is known (its 404 and 400 pages speak it), before any view reads the path.
+    "spp_portal.middleware.RefuseInvalidCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "spp_portal.middleware.OfficialSessionMiddleware",
     "spp_portal.middleware.RequireMFAForOfficialsMiddleware",
 ]
 
@@ -263,11 +275,14 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
-# A duplicate sign-up gets a clear "already registered" error rather than a silent email
-# (the issue asks for it; sign-up and password-reset rate limits keep enumeration slow).
-ACCOUNT_PREVENT_ENUMERATION = False
+# Nobody learns from the portal who is registered: sign-up with a registered address and a
+# password reset for an unknown one answer exactly as for any other address, and the address's
+# owner is emailed instead ("you already have an account" / "no account uses this address").
+# The sign-up and reset rate limits still apply.
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_CHANGE_EMAIL = True
-ACCOUNT_SESSION_REMEMBER = None  # ask: the "remember me" box on the sign-in form
+ACCOUNT_SESSION_REMEMBER = None  # ask: the "remember me" box on the sign-in form (never kept for officials)
+ACCOUNT_FORMS = {"login": "spp_portal.auth.LoginForm"}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # The subject prefix is the portal's name in the recipient's language: AccountAdapter.format_email_subject.
@@ -283,8 +298,18 @@ COMMENT_RATE_LIMIT = (env_int("COMMENT_RATE_LIMIT_COUNT", 5), env_int("COMMENT_R
 FLAG_THRESHOLD = env_int("FLAG_THRESHOLD", 3)
 # The version of the terms of participation a new stakeholder accepts (recorded with the date).
 TERMS_VERSION = "2026-11"
-# The portal's public address, for links in email sent outside a request.
-PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+# The portal's public address, for links in email sent outside a request (and security.txt):
+# required in production, where a wrong default would send every reader to a dead link.
+PORTAL_URL = os.environ.get("PORTAL_URL", "").strip().rstrip("/")
+if not PORTAL_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "PORTAL_URL is not set. Set PORTAL_URL to the portal's public address, e.g. "
+            "https://portal.example.org: links in email use it (or DJANGO_DEBUG=1 for local development only)."
+        )
+    PORTAL_URL = "http://127.0.0.1:8000"
+if not PORTAL_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"PORTAL_URL must start with https:// or http:// (it is {PORTAL_URL!r}).")
 
 # --- Email ------------------------------------------------------------------
 
@@ -384,6 +409,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Security ---------------------------------------------------------------
 
 HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+# HSTS preload asks browsers' built-in lists to refuse plain HTTP for the domain and all its
+# subdomains, for months after it is withdrawn: only when the domain's owner asks for it.
+HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -394,12 +422,21 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 if HTTPS:
     SECURE_SSL_REDIRECT = True
+    # Load balancers probe the health check over plain HTTP and count a redirect as a failure.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_PRELOAD = HSTS_PRELOAD
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # The __Host- prefix: browsers accept these cookies only over HTTPS, for path /, from this
+    # very host (no Domain), so neither a subdomain nor a plain-HTTP page can plant or replace them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+if HTTPS and not HSTS_PRELOAD:
+    # check --deploy asks for preload; the portal leaves that choice to DJANGO_HSTS_PRELOAD (above).
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # Our own page when a form's CSRF token is missing or stale: Django's explains its internals.
 CSRF_FAILURE_VIEW = "spp_portal.views.csrf_failure"
@@ -418,8 +455,53 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
         "base-uri": [SELF],
         "object-src": [NONE],
+        # Violations are reported to the portal, which logs them (spp_portal/views.py, csp_report):
+        # report-uri for the browsers that only know it, report-to (Reporting-Endpoints) for the rest.
+        "report-uri": ["/csp-report"],
+        "report-to": "csp",
     }
 }
+# The endpoint "report-to csp" names (spp_portal.middleware.SecurityHeadersMiddleware sends it).
+REPORTING_ENDPOINTS = 'csp="/csp-report"'
+
+# --- Security: client addresses, officials, limits, disclosure (issue 18) -----------------
+
+# Client addresses behind proxies (safeguards/clientip.py): how many proxies in front of the app
+# servers append to X-Forwarded-For (a load balancer: 1; a CDN in front of it: 2). 0 = none: the
+# header is ignored and the connection's address is the client. Or name the one header the
+# proxy sets and a client cannot (X-Real-IP, CF-Connecting-IP). allauth's sign-in limits and the
+# logs read the same address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or the number of trusted proxies.")
+TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "").strip() or None
+
+# Officials (moderators, publishers, admin users): the session ends with the browser and after
+# this long without a request; publishing, bulk decisions and role changes ask for the password
+# again unless it was given in the last ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
+OFFICIAL_IDLE_TIMEOUT = env_int("OFFICIAL_IDLE_TIMEOUT_MINUTES", 30) * 60
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
+
+# (requests, seconds) per client address (reports: per stakeholder), counted in the shared cache;
+# beyond them the portal answers 429 with Retry-After (safeguards/ratelimit.py).
+SEARCH_RATE_LIMIT = (env_int("SEARCH_RATE_LIMIT_COUNT", 30), 60)
+VERIFY_RATE_LIMIT = (env_int("VERIFY_RATE_LIMIT_COUNT", 20), 60)
+REPORT_RATE_LIMIT = (env_int("REPORT_RATE_LIMIT_COUNT", 10), 600)
+CSP_REPORT_RATE_LIMIT = (60, 60)
+CSP_REPORT_MAX_BYTES = 16 * 1024
+
+# Powerful browser features the portal never uses, refused to it and to anything it might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope",
+        "magnetometer", "microphone", "midi", "payment", "serial", "usb",
+    )
+)  # fmt: skip
+
+# /.well-known/security.txt (RFC 9116): where to report a vulnerability. A mailto: or https: URI;
+# by default the address the portal's email comes from.
+SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "").strip() or f"mailto:{parseaddr(DEFAULT_FROM_EMAIL)[1]}"
 
 # --- Logging ----------------------------------------------------------------
 
@@ -431,10 +513,14 @@ LOGGING = {
     "filters": {
         "request_context": {"()": "spp_portal.logs.RequestContextFilter"},
         "not_database_unavailable": {"()": "spp_portal.unavailable.NotDatabaseUnavailable"},
+        "downgrade_to_warning": {"()": "spp_portal.logs.DowngradeToWarning"},
     },
     "formatters": {
         "json": {"()": "spp_portal.logs.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s user=%(user_id)s] %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s "
+            "[%(request_id)s user=%(user_id)s ip=%(client_ip)s] %(message)s"
+        },
     },
     "handlers": {
         "console": {
@@ -449,5 +535,7 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # Our 503 for an unavailable database is logged by spp_portal/unavailable.py, once a minute.
         "django.request": {"filters": ["not_database_unavailable"]},
+        # A request for a host the portal does not serve is a scanner's, answered 400: WARNING, not ERROR.
+        "django.security.DisallowedHost": {"filters": ["downgrade_to_warning"]},
     },
 }

@@ -1,16 +1,24 @@
 """Pages that compose both apps (home, health) and the project-wide plumbing pages."""
 
+import datetime
+import json
+import logging
+
 from django.conf import settings
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.utils import timezone
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from dialogue.models import Comment
 from pagecache.cache import cache_public_page
 from priorities.models import Priority, Statement
+from safeguards.ratelimit import hit
 
 from . import health, unavailable
 
@@ -92,3 +100,70 @@ def robots_txt(request):
 def csrf_failure(request, reason=""):
     """A form refused by CSRF protection (usually an expired page): the portal's page, never Django's diagnostic."""
     return render(request, "403_csrf.html", status=403)
+
+
+# security.txt says until when it may be trusted; it is written anew on every request, so a
+# rolling date well inside RFC 9116's "less than a year" keeps it valid without anyone's attention.
+SECURITY_TXT_VALIDITY = datetime.timedelta(days=180)
+
+
+@require_GET
+@cache_control(max_age=86400)
+def security_txt(request):
+    """/.well-known/security.txt (RFC 9116): how to report a vulnerability, in which languages."""
+    expires = (timezone.now() + SECURITY_TXT_VALIDITY).replace(hour=0, minute=0, second=0, microsecond=0)
+    lines = [
+        f"Contact: {settings.SECURITY_CONTACT}",
+        f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        "Preferred-Languages: en, fr, es",
+        f"Canonical: {settings.PORTAL_URL}/.well-known/security.txt",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+csp_logger = logging.getLogger("spp_portal.csp")
+
+# What a report may tell about a violation; anything else a browser (or anyone) sends is dropped.
+CSP_REPORT_FIELDS = {
+    "blocked-uri", "blockedURL", "document-uri", "documentURL", "effective-directive", "effectiveDirective",
+    "violated-directive", "disposition", "line-number", "lineNumber", "column-number", "columnNumber",
+    "source-file", "sourceFile", "status-code", "statusCode", "referrer", "sample", "script-sample",
+}  # fmt: skip
+
+
+@csrf_exempt  # browsers send reports without the page's token (and nothing here acts on them)
+@require_POST
+def csp_report(request):
+    """
+    Content-Security-Policy violation reports (report-uri and report-to formats), logged at WARNING
+    as they arrive: each one means the policy blocked something on a reader's page. Anyone can
+    post here, so: at most CSP_REPORT_MAX_BYTES a report, at most CSP_REPORT_RATE_LIMIT reports per
+    address, only the known fields, each cut short, and nothing a sender does yields a 500.
+    """
+    limit, seconds = settings.CSP_REPORT_RATE_LIMIT
+    if hit(request, scope="csp-report", limit=limit, seconds=seconds) is not None:
+        return HttpResponse(status=429)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        return HttpResponse(status=400)
+    if length > settings.CSP_REPORT_MAX_BYTES:
+        return HttpResponse(status=413)
+    try:
+        payload = json.loads(request.read(settings.CSP_REPORT_MAX_BYTES + 1)[: settings.CSP_REPORT_MAX_BYTES])
+    except (ValueError, OSError, RecursionError, RawPostDataException):
+        return HttpResponse(status=400)
+    # report-uri sends {"csp-report": {...}}; report-to sends [{"type": "csp-violation", "body": {...}}, ...].
+    if isinstance(payload, dict) and isinstance(payload.get("csp-report"), dict):
+        reports = [payload["csp-report"]]
+    elif isinstance(payload, list):
+        reports = [item.get("body") for item in payload[:10] if isinstance(item, dict)]
+    else:
+        reports = []
+    reports = [report for report in reports if isinstance(report, dict)]
+    if not reports:
+        return HttpResponse(status=400)
+    for report in reports:
+        fields = {key: str(value)[:500] for key, value in report.items() if key in CSP_REPORT_FIELDS}
+        csp_logger.warning("csp.violation", extra={"event": "csp.violation", "report": fields})
+    return HttpResponse(status=204)

@@ -3,10 +3,15 @@ Set-up and fixtures shared by the whole suite: every test starts in English with
 process-local cache; the fixtures several test files need are defined here once.
 """
 
+import json
+import logging
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
+
+from spp_portal.logs import JsonFormatter, RequestContextFilter
 
 from .factories import make_moderator
 
@@ -49,3 +54,35 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def log_lines():
+    """The JSON lines the portal's console handler would write, captured (parsed, in order)."""
+    lines = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(json.loads(self.format(record)))
+
+    handler = Collect()
+    handler.addFilter(RequestContextFilter())
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield lines
+    root.removeHandler(handler)
+
+
+@pytest.fixture
+def security_events(log_lines):
+    """The security event log's lines (logger spp_portal.security), as they are written."""
+
+    class Events(list):
+        def named(self, event):
+            return [line for line in log_lines if line["logger"] == "spp_portal.security" and line["event"] == event]
+
+        def all(self):
+            return [line for line in log_lines if line["logger"] == "spp_portal.security"]
+
+    return Events()

@@ -51,6 +51,13 @@ def make_moderator(**kwargs):
     return make_user(groups=["Moderators"], mfa=True, **kwargs)
 
 
+def reauthenticate(client) -> None:
+    """The signed-in official gives their password again (allauth's reauthentication), as the portal asks
+    before bulk decisions, publishing and changes of rights; it holds for ACCOUNT_REAUTHENTICATION_TIMEOUT."""
+    response = client.post("/en/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 302, "reauthenticated"
+
+
 def make_statement(*, status=Statement.Status.PUBLISHED, published_at=None, open_comments=True, **fields):
     number = next(_numbers)
     now = timezone.now()

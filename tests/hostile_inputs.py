@@ -157,3 +157,22 @@ def injected_markup(page: str, value: str) -> list[str]:
             if name in URL_ATTRIBUTES and attr_value.strip().lower().startswith(("javascript:", "data:text/html")):
                 found.append(f"<{tag}> has a script URL {name}={attr_value!r}")
     return found
+
+
+# Path segments for every URL pattern (tests/test_hostile_inputs.py, test_hostile_paths): NUL bytes,
+# other control characters and byte sequences that are not UTF-8, percent-encoded as a client sends
+# them. Each is (id, segment).
+PATH_SEGMENTS = [
+    ("nul", "%00"),
+    ("nul-in-a-tracking-number", "SPP-%0012-3456"),
+    ("nul-after-a-word", "statement%00"),
+    ("nul-then-traversal", "%00..%2F..%2Fetc%2Fpasswd"),
+    ("control-characters", "%01%1B%7F"),
+    ("invalid-utf8-byte", "%FF"),
+    ("invalid-utf8-pair", "%FF%FE"),
+    ("overlong-slash", "%C0%AF"),
+    ("encoded-surrogate", "%ED%A0%80"),
+    ("truncated-sequence", "SPP-%E2%82"),
+]
+# A query string with the same, in the parameters the portal's views read.
+HOSTILE_QUERY = "page=%00&q=%00&next=%00&status=%00&text=%FF&tracking_number=%C0%AF&about=%ED%A0%80"

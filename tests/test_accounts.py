@@ -15,6 +15,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent, Stakeholder
@@ -86,14 +87,38 @@ class TestSignUp:
         with pytest.raises(services.NotAllowed):
             services.comment_submit(author=user, statement=seed_statement(), body="A" * 20, language="en")
 
-    def test_duplicate_email_gets_a_clear_error_and_creates_nothing(self, client):
-        make_user("amelie@example.ca")
+    def test_a_registered_address_signs_up_exactly_like_a_new_one_and_its_owner_is_told(self, client):
+        """
+        Nobody learns who is registered: the answer to a sign-up with a registered address is the
+        answer to a new one, nothing is created, and the address's owner gets an email instead.
+        """
+        owner = make_user("amelie@example.ca")
         users = get_user_model().objects.count()
+        as_taken, as_fresh = Client(), Client()
+        taken = as_taken.post("/en/accounts/signup/", SIGNUP)
+        assert get_user_model().objects.count() == users, "no second account"
+        fresh = as_fresh.post("/en/accounts/signup/", {**SIGNUP, "email": "someone.new@example.ca"})
+        assert (
+            (taken.status_code, taken["Location"])
+            == (fresh.status_code, fresh["Location"])
+            == (
+                302,
+                "/en/accounts/confirm-email/",
+            )
+        )
+        assert _page(as_taken, taken, "amelie@example.ca") == _page(as_fresh, fresh, "someone.new@example.ca")
+        to_owner = [message for message in mail.outbox if message.to == [owner.email]]
+        assert len(to_owner) == 1, "the owner is told someone tried to sign up with their address"
+        assert not re.search(r"/accounts/confirm-email/\S+/", to_owner[0].body), "no verification link for it"
+
+    def test_sign_ups_with_a_registered_address_are_rate_limited_like_any(self, client):
+        """allauth's sign-up limit (20 a minute per address) still holds: enumeration stays slow as well as blind."""
+        make_user("amelie@example.ca")
+        for _ in range(20):
+            assert client.post("/en/accounts/signup/", SIGNUP).status_code == 302
         response = client.post("/en/accounts/signup/", SIGNUP)
-        assert response.status_code == 200
-        assert "A user is already registered with this email address." in response.text
-        assert 'value="Amélie Tremblay"' in response.text, "the rest of the form is kept"
-        assert get_user_model().objects.count() == users
+        assert response.status_code == 429
+        assert "Too many attempts" in response.text
 
     def test_terms_must_be_accepted(self, client):
         response = client.post("/en/accounts/signup/", {**SIGNUP, "accept_terms": ""})
@@ -124,6 +149,35 @@ def test_a_burst_of_wrong_passwords_is_rate_limited(client):
     assert response.status_code in (200, 429)
     assert "Too many failed login attempts" in response.text
     assert not client.get("/en/").context["user"].is_authenticated
+
+
+def test_password_reset_for_an_unknown_address_answers_as_for_a_known_one(client):
+    """The reset form says the same for any address; an unknown one is told by email that it has no account."""
+    make_user("forgetful@example.org")
+    as_known, as_unknown = Client(), Client()
+    known = as_known.post("/en/accounts/password/reset/", {"email": "forgetful@example.org"})
+    unknown = as_unknown.post("/en/accounts/password/reset/", {"email": "nobody-here@example.org"})
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert known.status_code == 302
+    assert _page(as_known, known, "forgetful@example.org") == _page(as_unknown, unknown, "nobody-here@example.org")
+    [to_known] = [message for message in mail.outbox if message.to == ["forgetful@example.org"]]
+    [to_unknown] = [message for message in mail.outbox if message.to == ["nobody-here@example.org"]]
+    assert "/accounts/password/reset/key/" in to_known.body
+    assert "/accounts/password/reset/key/" not in to_unknown.body
+
+
+def test_password_reset_requests_for_an_unknown_address_are_rate_limited(client):
+    for _ in range(5):
+        assert client.post("/en/accounts/password/reset/", {"email": "nobody-here@example.org"}).status_code == 302
+    response = client.post("/en/accounts/password/reset/", {"email": "nobody-here@example.org"})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text
+
+
+def _page(client: Client, response, typed: str) -> str:
+    """The page a redirect leads to, as a visitor reads it: the address they typed and their CSRF token aside."""
+    text = client.get(response["Location"]).text.replace(typed, "<the address typed>")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", text)
 
 
 def test_password_reset_requests_are_rate_limited(client):

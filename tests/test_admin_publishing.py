@@ -15,7 +15,7 @@ from priorities.models import (
     Statement,
 )
 
-from .factories import make_publisher, make_statement
+from .factories import make_publisher, make_statement, reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +25,10 @@ TRILINGUAL = {f"{field}_{code}": f"{field} ({code})" for field in ("title", "bod
 
 @pytest.fixture
 def publisher(client):
-    """A publisher with two-factor authentication (as the role requires), signed in."""
+    """A publisher with two-factor authentication (as the role requires), signed in, password just given again."""
     user = make_publisher()
     client.force_login(user)
+    reauthenticate(client)
     return user
 
 

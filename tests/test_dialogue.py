@@ -317,7 +317,7 @@ class TestAbuseLimits:
             )
             assert response.status_code == 302
         response = client.post(comment_url(statement), {"about": "", "body": f"{BODY} (6)", "language": "en"})
-        assert response.status_code == 400
+        assert response.status_code == 429
         assert "the most the portal accepts" in response.text
         assert f"{BODY} (6)" in response.text
         assert Comment.objects.count() == 5

@@ -20,7 +20,7 @@ from dialogue import services
 from dialogue.threads import ConversationCounts
 from priorities.models import PublicationWithoutLanguage, Statement
 
-from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user
+from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user, reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -419,6 +419,7 @@ class TestPublicationParity:
         draft = make_statement(status=Statement.Status.DRAFT, open_comments=False, title_es="Título", body_es="Texto")
         publisher = make_publisher()
         client.force_login(publisher)
+        reauthenticate(client)  # publishing asks for the password again
         url = f"/admin/priorities/statement/{draft.pk}/change/"
         data = change_form_data(draft, status="published", published_at_0="2026-01-01", published_at_1="12:00:00")
         response = client.post(url, data)
@@ -445,6 +446,7 @@ class TestPublicationParity:
         draft = make_statement(status=Statement.Status.DRAFT, title_en="English only")
         publisher = make_publisher()
         client.force_login(publisher)
+        reauthenticate(client)  # publishing asks for the password again
         changelist = "/admin/priorities/statement/"
         response = client.post(changelist, {"action": "publish", "_selected_action": [draft.pk]})
         assert response.status_code == 200

@@ -1,4 +1,4 @@
-"""The layers point one way: outbox ← pagecache ← priorities ← dialogue ← spp_portal (DESIGN.md, Architecture)."""
+"""The layers point one way: safeguards ← outbox ← pagecache ← priorities ← dialogue ← spp_portal (DESIGN.md, Architecture)."""
 
 import re
 from pathlib import Path
@@ -26,6 +26,7 @@ def test_the_graph_sees_the_imports_it_checks():
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
+        ("safeguards", {"pagecache", "priorities", "dialogue", "spp_portal"}),
         ("outbox", {"pagecache", "priorities", "dialogue", "spp_portal"}),
         ("pagecache", {"priorities", "dialogue", "spp_portal"}),
         ("priorities", {"dialogue", "spp_portal"}),
@@ -48,8 +49,8 @@ def test_an_upward_import_is_caught(tmp_path, monkeypatch):
     package.mkdir()
     (package / "views.py").write_text("def page():\n    from dialogue.models import Comment\n")
     monkeypatch.setattr(import_graph, "ROOT", tmp_path)
-    monkeypatch.setattr(import_graph, "LAYERS", ["pagecache", "priorities", "dialogue", "spp_portal"])
-    for name in ("pagecache", "dialogue", "spp_portal"):
+    monkeypatch.setattr(import_graph, "LAYERS", ["safeguards", "pagecache", "priorities", "dialogue", "spp_portal"])
+    for name in ("safeguards", "pagecache", "dialogue", "spp_portal"):
         (tmp_path / name).mkdir()
     [item] = import_graph.imports()
     assert (item.source, item.target, item.in_function) == ("priorities", "dialogue", True)

@@ -19,7 +19,7 @@ from dialogue.models import Comment, Flag, ModerationEvent, OfficialResponse
 from outbox import delivery
 from outbox.models import Message as OutboxMessage
 
-from .factories import make_comment, make_moderator, make_statement, make_user
+from .factories import make_comment, make_moderator, make_statement, make_user, reauthenticate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
 Status = Comment.Status
@@ -225,6 +225,7 @@ class TestTheModeratorDecidesOnTheTextTheySaw:
     ):
         other = make_comment(statement, body="An untouched comment on the same statement.")
         client.force_login(moderator)
+        reauthenticate(client)  # a bulk decision asks for the password again
         queue = client.get("/en/moderation/").text
         selected = [
             _seen_on(queue, rf'name="comments" value="({item.pk}:[0-9a-f]{{64}})"') for item in (comment, other)
@@ -238,6 +239,7 @@ class TestTheModeratorDecidesOnTheTextTheySaw:
 
     def test_a_decision_without_the_text_seen_is_refused(self, client, comment, moderator):
         client.force_login(moderator)
+        reauthenticate(client)  # a bulk decision asks for the password again
         for data in ({}, {"seen": "not-a-fingerprint"}):
             response = client.post(f"/en/moderation/comments/{comment.tracking_number}/approve/", data, follow=True)
             assert "The text changed since it was shown to you" in response.text
@@ -366,6 +368,7 @@ class TestDecisions:
     def test_bulk_approve_and_reject(self, client, statement, moderator):
         comments = [make_comment(statement, body=f"Bulk comment number {n}.") for n in range(4)]
         client.force_login(moderator)
+        reauthenticate(client)  # a bulk decision asks for the password again
         response = client.post(
             "/en/moderation/bulk/",
             {"bulk_action": "approve", "comments": [_selected(c) for c in comments[:2]]},
@@ -429,6 +432,7 @@ class TestDecisions:
     def test_bulk_reject_without_a_reason_changes_nothing(self, client, statement, moderator):
         comment = make_comment(statement)
         client.force_login(moderator)
+        reauthenticate(client)  # a bulk decision asks for the password again
         response = client.post(
             "/en/moderation/bulk/", {"bulk_action": "reject", "comments": [_selected(comment)]}, follow=True
         )
@@ -693,9 +697,12 @@ def test_two_moderators_deciding_at_once_one_wins_and_the_other_is_told():
         finally:
             connection.close()
 
+    seen = {"seen": comment.fingerprint}  # both saw the same text
     threads = [
-        threading.Thread(target=decide, args=("approve", services.comment_approve, first)),
-        threading.Thread(target=decide, args=("reject", services.comment_reject, second), kwargs={"reason": "spam"}),
+        threading.Thread(target=decide, args=("approve", services.comment_approve, first), kwargs=seen),
+        threading.Thread(
+            target=decide, args=("reject", services.comment_reject, second), kwargs={**seen, "reason": "spam"}
+        ),
     ]
     for thread in threads:
         thread.start()

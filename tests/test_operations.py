@@ -1,6 +1,5 @@
 """Operations: JSON logs with request and user ids, and `manage.py check_services`."""
 
-import json
 import logging
 import os
 import socket
@@ -12,30 +11,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from spp_portal.logs import JsonFormatter, RequestContextFilter
-
 from .factories import make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def log_lines():
-    """The JSON lines the portal's console handler would write, captured."""
-    lines = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            lines.append(json.loads(self.format(record)))
-
-    handler = Collect()
-    handler.addFilter(RequestContextFilter())
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield lines
-    root.removeHandler(handler)
 
 
 def test_every_response_carries_a_request_id_and_is_logged_with_it(client, log_lines):

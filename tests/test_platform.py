@@ -44,6 +44,7 @@ def test_healthz_answers_503_when_the_database_does_not():
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "DJANGO_SECRET_KEY": "x",
             "DJANGO_HTTPS": "0",
+            "PORTAL_URL": "http://testserver",
         },
         capture_output=True,
         text=True,

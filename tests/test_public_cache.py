@@ -20,7 +20,15 @@ from dialogue import services
 from pagecache.cache import GENERATION_KEY, cache_public_page, invalidate_public_pages, public_pages_expire_at
 from priorities.models import Statement
 
-from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user, seed_statement
+from .factories import (
+    make_comment,
+    make_moderator,
+    make_publisher,
+    make_statement,
+    make_user,
+    reauthenticate,
+    seed_statement,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,11 +127,12 @@ def test_visitors_with_a_flash_message_cookie_get_a_fresh_page(client, django_as
 
 
 def _publisher_client():
-    """A publisher in the admin, past the two-factor requirement for officials."""
+    """A publisher in the admin, past the two-factor requirement for officials, password just given again."""
     publisher = make_publisher()
     Authenticator.objects.get_or_create(user=publisher, type=Authenticator.Type.TOTP, defaults={"data": {}})
     client = Client()
     client.force_login(publisher)
+    reauthenticate(client)  # publishing and withdrawing ask for it
     return client
 
 

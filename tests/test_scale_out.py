@@ -6,8 +6,9 @@ Redis database number used by nothing else, exactly as N servers behind a load b
 (REDIS_URL: cache, sessions and allauth's rate limits). Everything is checked over real HTTP:
 
 - a session made by signing in on one server is valid on the other;
-- the comment rate limit (COMMENT_RATE_LIMIT_COUNT=3) counts submissions made on both;
-- allauth's failed-login limit counts failures on both;
+- the comment rate limit (COMMENT_RATE_LIMIT_COUNT=3) and the search limit count requests made on both;
+- allauth's failed-login limit counts failures on both, per client address behind the load balancer
+  (TRUSTED_PROXY_COUNT=1): a forged X-Forwarded-For neither dodges it nor locks out a neighbour;
 - a comment approved through one server is on the other's anonymous page at once, although
   that page was cached there just before (no stale page cache).
 
@@ -40,6 +41,7 @@ POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 STATEMENT = "/en/statements/2008-02-28-joint-statement-los-cabos/"
 COMMENT_LIMIT = 3
+SEARCH_LIMIT = 3
 PUBLIC_HOST = "localhost"
 PASSWORD = "dialogue-demo-2008"  # seed_demo's development password
 
@@ -97,11 +99,16 @@ class Cluster:
             DJANGO_HTTPS="0",
             DJANGO_SECRET_KEY=secrets.token_urlsafe(50),  # the same on both: they sign the same sessions
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+            PORTAL_URL=f"http://{PUBLIC_HOST}",
             DJANGO_LOG_LEVEL="WARNING",
             DJANGO_SETTINGS_MODULE="spp_portal.settings",
             PUBLIC_PAGE_CACHE_SECONDS="600",
             COMMENT_RATE_LIMIT_COUNT=str(COMMENT_LIMIT),
             COMMENT_RATE_LIMIT_SECONDS="600",
+            SEARCH_RATE_LIMIT_COUNT=str(SEARCH_LIMIT),
+            # Behind one load balancer, as in production (README, Security): the tests below send what
+            # it forwards, X-Forwarded-For ending with the client's address.
+            TRUSTED_PROXY_COUNT="1",
         )
         self.tmp_path = tmp_path
         self.servers: list[subprocess.Popen] = []
@@ -215,17 +222,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Browser:
-    def __init__(self):
+    def __init__(self, forwarded_for: str = ""):
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect, urllib.request.HTTPErrorProcessor
         )
+        # What the load balancer would forward for this browser: "<anything the client wrote>, <its address>".
+        self.forwarded_for = forwarded_for
 
     def request(self, url: str, data: dict | None = None) -> tuple[int, str, dict]:
         body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         # Every request names the public host, as the load balancer passes it on: allauth keys its
         # failed-login limit by site domain (the Host header), which differs per server port here.
-        request = urllib.request.Request(url, data=body, headers={"Host": PUBLIC_HOST})  # noqa: S310
+        headers = {"Host": PUBLIC_HOST}
+        if self.forwarded_for:
+            headers["X-Forwarded-For"] = self.forwarded_for
+        request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310
         try:
             with self.opener.open(request, timeout=30) as response:
                 return response.status, response.read().decode(), dict(response.headers)
@@ -276,7 +288,7 @@ def test_the_comment_rate_limit_counts_submissions_on_both_servers(cluster):
         assert status == 302, f"submission {number} on {server} was refused ({status})"
         assert "/receipt/" in headers["Location"]
     status, page, _headers = browser.comment(b, "Scale-out comment 4: one more than the limit.")
-    assert status == 400
+    assert status == 429
     assert f"You have submitted {COMMENT_LIMIT} comments" in html.unescape(page)
 
 
@@ -290,6 +302,36 @@ def test_failed_sign_ins_on_both_servers_count_towards_one_limit(cluster):
     status, page, _headers = browser.sign_in(b, "publisher@example.com", PASSWORD)
     assert status == 200, "the right password was accepted after five failures on two servers"
     assert "Too many failed login attempts" in page
+
+
+def test_a_forged_x_forwarded_for_neither_dodges_the_sign_in_limit_nor_locks_out_a_neighbour(cluster):
+    """
+    Through the load balancer (TRUSTED_PROXY_COUNT=1), an attacker claiming a new address before its
+    own each time is refused after 10 failed sign-ins a minute, on both servers; a reader behind the
+    same balancer still signs in (before: everyone shared the balancer's address and was locked out).
+    """
+    a, b = cluster.urls
+    for attempt in range(10):
+        attacker = Browser(forwarded_for=f"198.51.100.{attempt}, 203.0.113.66")
+        status, page, _headers = attacker.sign_in([a, b][attempt % 2], f"victim{attempt}@example.org", "wrong-1")
+        assert status == 200 and "Too many failed login attempts" not in page
+    attacker = Browser(forwarded_for="192.0.2.10, 203.0.113.66")  # now claiming the neighbour's address
+    status, page, _headers = attacker.sign_in(b, "victim-last@example.org", "wrong-1")
+    assert "Too many failed login attempts" in page, "the eleventh attempt was not refused"
+    neighbour = Browser(forwarded_for="192.0.2.10")
+    status, _page, _headers = neighbour.sign_in(a, "stakeholder@example.com", PASSWORD)
+    assert status == 302, "a reader behind the same balancer was locked out by someone else's failures"
+
+
+def test_the_search_rate_limit_counts_searches_on_both_servers(cluster):
+    a, b = cluster.urls
+    reader = Browser(forwarded_for="198.51.100.77")
+    for server in [a, b, a]:
+        assert reader.request(f"{server}/en/search/?q=border")[0] == 200
+    status, page, headers = reader.request(f"{b}/en/search/?q=border")
+    assert status == 429 and int(headers["Retry-After"]) >= 1
+    assert "Too many attempts" in page
+    assert Browser(forwarded_for="198.51.100.78").request(f"{b}/en/search/?q=border")[0] == 200
 
 
 def test_a_comment_approved_on_one_server_is_shown_at_once_by_the_other(cluster):

@@ -30,6 +30,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
     "DJANGO_ALLOWED_HOSTS": "portal.example.org",
     "DJANGO_HTTPS": "1",
+    "PORTAL_URL": "https://portal.example.org",
 }
 LEAKS = re.compile(r"Traceback|Exception Value|DJANGO_|SECRET_KEY|settings\.py|site-packages|Django \d|Python \d|DEBUG")
 
@@ -88,6 +89,11 @@ def assert_security_headers(response):
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    permissions = response.get("Permissions-Policy", "")
+    for feature in ("camera", "microphone", "geolocation", "payment"):
+        assert f"{feature}=()" in permissions, permissions
+    assert directives.get("report-uri") == ["/csp-report"], csp
+    assert directives.get("report-to") == ["csp"] and response["Reporting-Endpoints"] == 'csp="/csp-report"'
 
 
 def signed_in(user) -> Client:
@@ -112,6 +118,9 @@ def signed_in(user) -> Client:
         ("stakeholder", "/en/moderation/", 403),
         ("anonymous", "/en/no-such-page/", 404),
         ("anonymous", "/test-only/boom/", 500),
+        ("anonymous", "/healthz", 200),
+        ("anonymous", "/.well-known/security.txt", 200),
+        ("anonymous", "/static/css/portal.css", 200),
     ],
 )
 def test_every_page_type_carries_the_security_headers(who, url, status):
@@ -266,3 +275,174 @@ class TestEveryWayToSignIn:
         assert response.status_code in (200, 429)
         assert "Too many failed login attempts" in response.text
         assert client.get("/admin/").status_code == 302
+
+
+# --- Headers everywhere, health reachable (issue 18, item 10) -------------------------------------
+
+
+def production_requests(script: str, **environment) -> list:
+    """Run `script` (which prints one JSON line last) with the production settings and a throwaway database."""
+    code = (
+        "import os, json, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'spp_portal.settings'; django.setup();"
+        "from django.test import Client; from django.conf import settings;"
+        f"{script}"
+    )
+    result = production_with(environment, "-c", code)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def production_with(environment: dict, *args: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(PRODUCTION_ENV, DATABASE_URL="sqlite:///:memory:", DJANGO_LOG_LEVEL="ERROR", **environment)
+    env = {key: value for key, value in env.items() if value is not None}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_with_https_enforced_the_health_check_answers_over_plain_http_and_the_redirect_carries_the_headers():
+    """Load balancers probe /healthz over HTTP; everything else is redirected, with the security headers."""
+    answers = production_requests(
+        "c = Client(SERVER_NAME='portal.example.org');"
+        "h = c.get('/healthz'); r = c.get('/en/?q=1');"
+        "print(json.dumps([h.status_code, r.status_code, r['Location'], dict(r.items())]))"
+    )
+    health, redirect, location, headers = answers
+    assert health == 200
+    assert redirect == 301 and location == "https://portal.example.org/en/?q=1"
+    for header in (
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Permissions-Policy",
+    ):
+        assert header in headers, f"the redirect lacks {header}: {headers}"
+
+
+@pytest.mark.parametrize(("asked", "preload"), [(None, False), ("1", True)])
+def test_hsts_preload_only_when_a_setting_asks_for_it(asked, preload):
+    """Preloading binds the domain and its subdomains to HTTPS for months: the domain's owner opts in."""
+    answers = production_requests(
+        "r = Client(SERVER_NAME='portal.example.org').get('/healthz', secure=True);"
+        "print(json.dumps([settings.SECURE_HSTS_PRELOAD, r['Strict-Transport-Security']]))",
+        DJANGO_HSTS_PRELOAD=asked,
+    )
+    assert answers[0] is preload
+    assert answers[1].endswith("; preload") is preload
+    check = production_with({"DJANGO_HSTS_PRELOAD": asked}, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_production_settings_refuse_to_start_without_portal_url():
+    """The address used in every email: no silent default in production; the message names the variable."""
+    result = production_with({"PORTAL_URL": None}, "manage.py", "check")
+    assert result.returncode != 0
+    assert "PORTAL_URL is not set" in result.stderr
+    result = production_with({"PORTAL_URL": "portal.example.org"}, "manage.py", "check")
+    assert result.returncode != 0 and "PORTAL_URL must start with https://" in result.stderr
+
+
+def test_security_txt_gives_the_contact_from_settings(client, settings):
+    """RFC 9116: Contact, Expires (within a year), Preferred-Languages and Canonical, as plain text."""
+    import datetime
+
+    from django.utils import timezone
+
+    settings.SECURITY_CONTACT = "mailto:security@portal.example.org"
+    settings.PORTAL_URL = "https://portal.example.org"
+    response = client.get("/.well-known/security.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    fields = dict(line.split(": ", 1) for line in response.text.strip().splitlines())
+    assert fields["Contact"] == "mailto:security@portal.example.org"
+    assert fields["Preferred-Languages"] == "en, fr, es"
+    assert fields["Canonical"] == "https://portal.example.org/.well-known/security.txt"
+    expires = datetime.datetime.fromisoformat(fields["Expires"])
+    assert timezone.now() < expires < timezone.now() + datetime.timedelta(days=365)
+
+
+def test_security_txt_defaults_to_the_portal_s_sender_address():
+    answers = production_requests(
+        "print(json.dumps(Client(SERVER_NAME='portal.example.org').get('/.well-known/security.txt', secure=True)"
+        ".content.decode().splitlines()[0]))",
+        DEFAULT_FROM_EMAIL="North American Dialogue <dialogue@portal.example.org>",
+        SECURITY_CONTACT=None,
+    )
+    assert answers == "Contact: mailto:dialogue@portal.example.org"
+
+
+class TestCSPReports:
+    URL = "/csp-report"
+    REPORT_URI = {
+        "csp-report": {
+            "document-uri": "https://portal.example.org/en/",
+            "violated-directive": "script-src-elem",
+            "effective-directive": "script-src-elem",
+            "blocked-uri": "https://evil.example/x.js",
+            "original-policy": "default-src 'self'",
+            "disposition": "enforce",
+        }
+    }
+    REPORT_TO = [
+        {
+            "type": "csp-violation",
+            "url": "https://portal.example.org/fr/",
+            "body": {"documentURL": "https://portal.example.org/fr/", "effectiveDirective": "style-src-elem",
+                     "blockedURL": "inline", "disposition": "enforce", "sample": "body{}"},
+        }
+    ]  # fmt: skip
+
+    def post(self, client, body, content_type="application/csp-report", **extra):
+        return client.post(self.URL, body if isinstance(body, bytes | str) else json.dumps(body), content_type, **extra)
+
+    def test_a_report_uri_report_is_received_and_logged(self, client, log_lines):
+        response = self.post(Client(enforce_csrf_checks=True), self.REPORT_URI)
+        assert response.status_code == 204
+        [line] = [line for line in log_lines if line["logger"] == "spp_portal.csp"]
+        assert line["level"] == "WARNING" and line["event"] == "csp.violation"
+        assert line["report"]["blocked-uri"] == "https://evil.example/x.js"
+        assert "original-policy" not in line["report"], "only the fields worth keeping"
+        assert line["request_id"] == response["X-Request-ID"]
+
+    def test_a_report_to_report_is_received_and_logged(self, client, log_lines):
+        response = self.post(client, self.REPORT_TO, content_type="application/reports+json")
+        assert response.status_code == 204
+        [line] = [line for line in log_lines if line["logger"] == "spp_portal.csp"]
+        assert line["report"]["effectiveDirective"] == "style-src-elem"
+
+    @pytest.mark.parametrize(
+        "body",
+        [b"", b"not json", b"[]", b"{}", b"null", b'{"csp-report": "x"}', b"[1, 2]", b"[" * 5000 + b"]" * 5000,
+         b"\xff\xfe\x00", json.dumps({"csp-report": {"blocked-uri": "\x00" * 10}}).encode()],
+        ids=["empty", "not-json", "empty-list", "empty-object", "null", "string-report", "numbers", "deep-nesting",
+             "not-utf8", "nul-bytes"],
+    )  # fmt: skip
+    def test_anything_else_anyone_posts_is_a_4xx_never_a_500(self, body, log_lines):
+        response = self.post(Client(raise_request_exception=False), body)
+        assert 200 <= response.status_code < 500
+        assert not [line for line in log_lines if line["level"] == "ERROR"]
+
+    def test_an_oversized_report_is_refused_unread(self, settings, log_lines):
+        huge = {"csp-report": {**self.REPORT_URI["csp-report"], "sample": "x" * settings.CSP_REPORT_MAX_BYTES}}
+        assert self.post(Client(), huge).status_code == 413
+        assert not [line for line in log_lines if line["logger"] == "spp_portal.csp"]
+
+    def test_reports_are_rate_limited_per_address(self, settings, log_lines):
+        settings.CSP_REPORT_RATE_LIMIT = (3, 60)
+        statuses = [self.post(Client(REMOTE_ADDR="203.0.113.4"), self.REPORT_URI).status_code for _ in range(5)]
+        assert statuses == [204, 204, 204, 429, 429]
+        assert len([line for line in log_lines if line["logger"] == "spp_portal.csp"]) == 3
+        assert self.post(Client(REMOTE_ADDR="198.51.100.4"), self.REPORT_URI).status_code == 204
+
+    def test_only_post(self, client):
+        assert client.get(self.URL).status_code == 405
+
+
+def test_a_request_for_an_unknown_host_is_logged_as_a_warning_not_an_error(log_lines):
+    """A scanner trying host names is not the portal failing: WARNING, so nobody is paged for it."""
+    response = Client(raise_request_exception=False).get("/en/", headers={"host": "evil.example"})
+    assert response.status_code == 400
+    [line] = [line for line in log_lines if line["logger"] == "django.security.DisallowedHost"]
+    assert line["level"] == "WARNING"

@@ -49,6 +49,7 @@ def main() -> int:
         "DATABASE_URL": database_url,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
+        "PORTAL_URL": "http://testserver",
         "DJANGO_HTTPS": "0",
         "DJANGO_CACHE_DIR": str(WORK_DIR / "cache"),
         "DJANGO_LOG_LEVEL": "WARNING",

@@ -85,6 +85,10 @@ def test_d_publisher_drafts_previews_schedules_and_publishes_a_statement(page, n
     page.locator("[name='published_at_0']").fill(later.strftime("%Y-%m-%d"))
     page.locator("[name='published_at_1']").fill(later.strftime("%H:%M:%S"))
     page.get_by_role("button", name="Save and continue editing").click()
+    # Scheduling is publishing: the password first (allauth's reauthentication), then the save goes through.
+    expect(page).to_have_url(re.compile(r"/en/accounts/reauthenticate/\?next="))
+    page.locator("input[name='password']").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     assert Statement.objects.get(slug=SLUG).is_scheduled()
     preview.reload()
