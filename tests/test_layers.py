@@ -1,4 +1,5 @@
-"""The layers point one way: safeguards ← outbox ← pagecache ← priorities ← dialogue ← spp_portal (DESIGN.md, Architecture)."""
+"""The layers point one way (DESIGN.md, Architecture):
+safeguards ← outbox ← pagecache ← priorities ← dialogue ← spp_portal."""
 
 import re
 from pathlib import Path
