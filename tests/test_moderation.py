@@ -690,7 +690,7 @@ def test_two_moderators_deciding_at_once_one_wins_and_the_other_is_told():
     def decide(name, action, moderator, **kwargs):
         try:
             barrier.wait()
-            action(comment=comment, seen=comment.fingerprint, moderator=moderator, **kwargs)
+            action(comment=comment, moderator=moderator, **kwargs)
             outcomes[name] = "won"
         except services.AlreadyDecided as error:
             outcomes[name] = error.message
