@@ -389,6 +389,7 @@ class TestDecisions:
         """No JavaScript needed: "Apply to all … on this page" sends each shown comment with the text seen."""
         comments = [make_comment(statement, body=f"A comment for the whole page, number {n}.") for n in range(3)]
         client.force_login(moderator)
+        reauthenticate(client)  # a bulk decision asks for the password again
         queue = client.get("/en/moderation/").text
         assert "Apply to all 3 comments on this page" in queue
         shown = re.findall(r'name="shown" value="(\d+:[0-9a-f]{64})"', queue)
@@ -405,6 +406,7 @@ class TestDecisions:
         edited = make_comment(statement, author=author, body="The text the moderator saw on the page.")
         other = make_comment(statement, body="Another comment shown on the same page.")
         client.force_login(moderator)
+        reauthenticate(client)  # a bulk decision asks for the password again
         shown = re.findall(r'name="shown" value="(\d+:[0-9a-f]{64})"', client.get("/en/moderation/").text)
         services.comment_edit(comment=edited, author=author, body="A text the moderator never saw at all.")
         response = client.post(
@@ -417,6 +419,7 @@ class TestDecisions:
     def test_the_selected_scope_ignores_the_rest_of_the_page(self, client, statement, moderator):
         comments = [make_comment(statement, body=f"Only the ticked one counts, number {n}.") for n in range(2)]
         client.force_login(moderator)
+        reauthenticate(client)  # a bulk decision asks for the password again
         shown = [_selected(c) for c in comments]
         response = client.post(
             "/en/moderation/bulk/",

@@ -41,9 +41,10 @@ class TestHome:
 
         assert "Open statement on supply chains" in open_section
         assert "Closed statement" not in open_section
-        assert "Ottawa: March 14, 2031, 6 p.m. (EDT)" in open_section
-        assert "Mexico City: March 14, 2031, 4 p.m. (CST)" in open_section
-        assert "Washington: March 14, 2031, 6 p.m. (EDT)" in open_section
+        assert (
+            "on March 14, 2031: Ottawa 6 p.m. (UTC\N{MINUS SIGN}4), Mexico City 4 p.m. (UTC\N{MINUS SIGN}6),"
+            " Washington 6 p.m. (UTC\N{MINUS SIGN}4)."
+        ) in open_section
         assert "2 published comments · 1 awaiting moderation" in open_section
 
     def test_lists_the_five_priorities(self, client):

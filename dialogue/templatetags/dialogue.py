@@ -96,7 +96,9 @@ def conversation_counts_lazy(statement):
     that shows them is rendered afresh (lazy: cached parts never ask).
     """
     return SimpleLazyObject(
-        lambda: cached_fragment(f"conversation-counts:{statement.pk}", lambda: conversation_counts(statement))
+        lambda: cached_fragment(
+            f"conversation-counts:{statement.pk}", lambda: conversation_counts(statement), tags=[statement.cache_tag]
+        )
     )
 
 
