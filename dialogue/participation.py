@@ -4,7 +4,8 @@ The participation dashboard: who takes part, in which language, when, and how of
 Public figures only: approved comments on published statements, counted by the database
 (one aggregate query per table, whatever the number of comments), for the whole portal, one
 statement or one priority. Shown as plain tables, each with a bar chart drawn server-side in
-SVG (width/height attributes, no inline styles, no script), so it reads without JavaScript.
+SVG (width/height attributes, no inline styles, no script), so it reads without JavaScript;
+then two cross-tabulations (country by sector, country by language), one query each.
 """
 
 from dataclasses import dataclass
@@ -47,10 +48,23 @@ class Table:
 
 
 @dataclass
+class CrossTab:
+    """Counts by two dimensions: one row per value of the first, one column per value of the second."""
+
+    title: str
+    row_heading: str
+    columns: list[str]
+    rows: list[tuple[str, list[int], int]]  # (label, a count per column, the row's total)
+    column_totals: list[int]
+    total: int
+
+
+@dataclass
 class Participation:
     total: int
     responded: int
     tables: list[Table]
+    crosstabs: list[CrossTab]
 
     @property
     def responded_share(self) -> str:
@@ -70,8 +84,35 @@ def _table(title, key_heading, counts, labels, total, order=None):
     return Table(title=title, key_heading=key_heading, rows=rows)
 
 
+def _crosstab(title, row_heading, counts, row_labels, column_labels) -> CrossTab:
+    """`counts`: (row key, column key, n) rows from one grouped query. Rows and columns in the order of
+    their labels' choices (those with no comment left out), the unknown (deleted accounts) last."""
+    cells = {(row, column): n for row, column, n in counts}
+    row_keys = _present(row_labels, {row for row, _column in cells})
+    column_keys = _present(column_labels, {column for _row, column in cells})
+    rows = []
+    for row in row_keys:
+        counts_in_row = [cells.get((row, column), 0) for column in column_keys]
+        rows.append((row_labels.get(row, NOT_KNOWN), counts_in_row, sum(counts_in_row)))
+    return CrossTab(
+        title=title,
+        row_heading=row_heading,
+        columns=[column_labels.get(column, NOT_KNOWN) for column in column_keys],
+        rows=rows,
+        column_totals=[sum(row[1][index] for row in rows) for index in range(len(column_keys))],
+        total=sum(cells.values()),
+    )
+
+
+def _present(labels: dict, keys: set) -> list:
+    return [key for key in labels if key in keys] + [key for key in keys if key not in labels]
+
+
+NOT_KNOWN = _("Not known (account deleted)")
+
+
 def participation(comments) -> Participation:
-    """Figures for a queryset of published comments (Comment.objects.published()): five queries."""
+    """Figures for a queryset of published comments (Comment.objects.published()): seven queries."""
     totals = comments.aggregate(
         total=Count("pk"),
         responded=Count("pk", filter=Q(Exists(OfficialResponse.objects.filter(comment=OuterRef("pk"))))),
@@ -80,10 +121,10 @@ def participation(comments) -> Participation:
     countries = dict(Stakeholder.Country.choices)
     sectors = dict(Stakeholder.Sector.choices)
     languages = dict(Comment._meta.get_field("language").choices)
-    not_known = _("Not known (account deleted)")
+    not_known = NOT_KNOWN
 
-    def grouped(field):
-        return list(comments.order_by().values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
+    def grouped(*fields):
+        return list(comments.order_by().values_list(*fields).annotate(n=Count("pk")).values_list(*fields, "n"))
 
     by_month = list(
         comments.order_by()
@@ -119,6 +160,22 @@ def participation(comments) -> Participation:
                 lambda key: key.strftime("%Y-%m"),
                 total,
                 order="chronological",
+            ),
+        ],
+        crosstabs=[
+            _crosstab(
+                _("By country and sector"),
+                _("Country"),
+                grouped("author__stakeholder__country", "author__stakeholder__sector"),
+                countries,
+                sectors,
+            ),
+            _crosstab(
+                _("By country and language"),
+                _("Country"),
+                grouped("author__stakeholder__country", "language"),
+                countries,
+                languages,
             ),
         ],
     )

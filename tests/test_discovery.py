@@ -482,6 +482,24 @@ class TestParticipation:
         assert "1 (20.0%)" in response.text
         assert "<svg" in response.text and "style=" not in response.text
 
+        crosstabs = {str(table.title): table for table in figures.crosstabs}
+        for title, column_of in (
+            ("By country and sector", lambda c: Stakeholder.Sector(authors[c.pk].sector).label),
+            ("By country and language", lambda c: {"en": "English", "fr": "French", "es": "Spanish"}[c.language]),
+        ):
+            table = crosstabs[title]
+            shown = {
+                (str(label), str(column)): count
+                for label, counts, _total in table.rows
+                for column, count in zip(table.columns, counts, strict=True)
+                if count
+            }
+            independent = Counter((Stakeholder.Country(authors[c.pk].country).label, column_of(c)) for c in made)
+            assert shown == dict(independent), title
+            assert table.total == 5 and sum(table.column_totals) == 5
+            assert [total for _label, _counts, total in table.rows] == [sum(counts) for _l, counts, _t in table.rows]
+        assert "By country and sector" in response.text and "participation-crosstab" in response.text
+
         overall = client.get("/fr/participation/").context["figures"]
         assert overall.total == 6
 
@@ -495,8 +513,8 @@ class TestParticipation:
     def test_dashboard_query_count_is_fixed(self, client, statement, moderator, django_assert_num_queries):
         for _ in range(10):
             make_comment(statement, author=make_user(country="US"), approve_by=moderator)
-        # page cache generation, the statement, then totals and the four tables
-        with django_assert_num_queries(1 + 1 + 5):
+        # page cache generation, the statement, then totals, the four tables and the two cross-tabulations
+        with django_assert_num_queries(1 + 1 + 5 + 2):
             client.get(f"/en/participation/statements/{statement.slug}/")
 
 
