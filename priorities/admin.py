@@ -449,10 +449,19 @@ class StatementAdmin(LabelsDateTimes, InvalidatesPublicPages, TranslationAdmin):
     def _preview(form):
         """Each language's title, summary and text as the form holds them; the body through the public sanitiser."""
         values = getattr(form, "cleaned_data", {})
+        changed = {
+            code
+            for code, _name in settings.LANGUAGES
+            for field in ("title", "summary", "body")
+            if f"{field}_{code}" in form.changed_data
+        }
+        # Opened: the languages just edited, or else the original; the others one click away.
+        opened = changed or {values.get("original_language") or settings.LANGUAGE_CODE}
         return [
             {
                 "code": code,
                 "language": name,
+                "open": code in opened,
                 "title": values.get(f"title_{code}") or "",
                 "summary": values.get(f"summary_{code}") or "",
                 "body": render_markdown(values.get(f"body_{code}") or ""),

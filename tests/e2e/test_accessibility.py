@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.e2e.page_kinds import BROWSER_LOCALES, LANGUAGES, PAGES_BY_ROLE, ROLES, build_world
-from tests.e2e.sessions import open_context
+from tests.e2e.sessions import open_context, visit
 from tests.factories import make_publisher, make_statement
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -51,7 +51,7 @@ def test_no_page_has_wcag_22_aa_violations(browser, live_server, role, lang):
             if kind.awaiting:
                 continue  # see PageKind.awaiting: re-enabled when that work lands
             url = kind.path.format(lang=lang, **world["paths"])
-            response = page.goto(url)
+            response = visit(page, url, kind)
             if response.status != kind.status:
                 report.append(f"{kind.name} {url}: answered {response.status} at {page.url}")
                 continue
