@@ -315,6 +315,25 @@ class TestPreview:
         _page, section = self.preview(client, statement)
         assert section.count("No title or text in this language yet.") == 2
 
+    def test_a_new_statement_is_previewed_before_it_exists(self, client, publisher):
+        data = {
+            "slug": "new-statement",
+            "original_language": "en",
+            "release_date": "2026-11-29",
+            "status": "draft",
+            "title_fr": "Une nouvelle déclaration",
+            "body_fr": "Un **nouveau** texte.",
+            "directives-TOTAL_FORMS": "0",
+            "directives-INITIAL_FORMS": "0",
+            "published_without-TOTAL_FORMS": "0",
+            "published_without-INITIAL_FORMS": "0",
+            "_preview": "Preview",
+        }
+        response = client.post("/admin/priorities/statement/add/", data)
+        assert response.status_code == 200
+        assert "Un <strong>nouveau</strong> texte." in response.text
+        assert not Statement.objects.filter(slug="new-statement").exists()
+
     def test_preview_never_publishes_a_status_change(self, client, publisher):
         draft = make_statement(status=Statement.Status.DRAFT, open_comments=False, **TRILINGUAL)
         self.preview(client, draft, status="published")
