@@ -1,25 +1,63 @@
-"""Publishing in the Django admin: statements with their directives, translations side by side."""
+"""Publishing in the Django admin: statements with their directives, each language's text grouped together."""
 
 from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminSplitDateTime, RelatedFieldWidgetWrapper
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from pagecache.cache import invalidate_public_pages
 
 from . import services
 from .languages import language_in_sentence
+from .markup import render_markdown
 from .models import Directive, Priority, ProgressNote, PublicationWithoutLanguage, PublishingEvent, Statement
+
+# The name of the change form's "Preview" button.
+PREVIEW = "_preview"
+
+
+class LabelledSplitDateTime(AdminSplitDateTime):
+    """
+    The admin's date and time boxes, each with a <label> naming the field ("Published at: Date"):
+    the admin's own shows "Date:" and "Time:" as bare words, leaving both boxes without a name.
+    """
+
+    template_name = "admin/priorities/widgets/split_datetime.html"
+    field_label = ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["field_label"] = self.field_label
+        return context
+
+
+class LabelsDateTimes:
+    """Every date and time of the admin's form with its LabelledSplitDateTime."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.DateTimeField):
+            kwargs["widget"] = LabelledSplitDateTime
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(formfield.widget, LabelledSplitDateTime):
+            formfield.widget.field_label = formfield.label
+        return formfield
 
 
 class InvalidatesPublicPages:
@@ -54,11 +92,26 @@ class PriorityAdmin(InvalidatesPublicPages, TranslationAdmin):
     search_fields = ["title", "summary"]
 
 
-class DirectiveInline(TranslationTabularInline):
-    # No progress here: a status is reported with the dated note that supports it, on the directive's own page.
+class DirectiveInline(TranslationStackedInline):
+    """
+    Each directive stacked, its three languages one under the other: a row of three text boxes
+    made the form 2,900 px wide on a laptop. No progress here: a status is reported with the
+    dated note that supports it, on the directive's own page.
+    """
+
     model = Directive
     extra = 1
     fields = ["order", "priority", "text"]
+    # The five priorities as choices side by side, wrapping: a drop-down list cut their names on phones.
+    radio_fields = {"priority": admin.HORIZONTAL}
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})}}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # The priorities are edited on their own pages: no add/change/view icons beside every directive's choice.
+        if formfield is not None and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+            formfield.widget = formfield.widget.widget
+        return formfield
 
 
 class ProgressNoteFormSet(BaseInlineFormSet):
@@ -151,6 +204,69 @@ class WithdrawalForm(WithdrawalReasonFields):
         return cleaned
 
 
+class PublishingConfirmationForm(forms.Form):
+    """
+    A confirmation page of the statement's own "Publish" or "Schedule": a "publish without an
+    official <language> version" box for each language the statement lacks (translation parity).
+    """
+
+    def __init__(self, *args, statement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.statement = statement
+        self.missing = services.languages_to_confirm(statement=statement, before=statement)
+        for code in self.missing:
+            self.fields[f"publish_without_{code}"] = forms.BooleanField(
+                required=False,
+                label=gettext("Publish without an official %(language)s version")
+                % {"language": language_in_sentence(code)},
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for code in self.missing:
+            if not cleaned.get(f"publish_without_{code}"):
+                self.add_error(
+                    f"publish_without_{code}",
+                    forms.ValidationError(
+                        gettext(
+                            "There is no official %(language)s title and body. Add them, or confirm "
+                            "publishing without them."
+                        )
+                        % {"language": language_in_sentence(code)},
+                        code="translation_missing",
+                    ),
+                )
+        return cleaned
+
+    def confirmed_without(self) -> list[str]:
+        return [code for code in self.missing if self.cleaned_data.get(f"publish_without_{code}")]
+
+
+class ScheduleForm(PublishingConfirmationForm):
+    """The statement's own "Schedule": when it becomes public, by itself."""
+
+    publish_at = forms.SplitDateTimeField(widget=LabelledSplitDateTime)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["publish_at"]
+        field.label = field.widget.field_label = gettext("Public from")
+        field.help_text = gettext("In UTC. The statement becomes public by itself at that moment.")
+        planned = self.statement.published_at
+        if planned is not None and planned > timezone.now():
+            field.initial = planned
+        # The time first in the form: the parity boxes, if any, follow it.
+        self.order_fields(["publish_at"])
+
+    def clean_publish_at(self):
+        moment = self.cleaned_data["publish_at"]
+        if moment <= timezone.now():
+            raise forms.ValidationError(
+                gettext("A scheduled publication time must be in the future."), code="not_future"
+            )
+        return moment
+
+
 class StatementAdminForm(WithdrawalReasonFields, forms.ModelForm):
     """
     Checks, before anything is saved, what the publishing services will check again when they run:
@@ -174,8 +290,20 @@ class StatementAdminForm(WithdrawalReasonFields, forms.ModelForm):
                 field.help_text = gettext(
                     "Needed only when this language has no title or body. Your confirmation is recorded."
                 )
+        for code, _name in settings.LANGUAGES:
+            # A summary is a sentence or two; the body is the statement itself.
+            for field, rows in ((f"summary_{code}", 3), (f"body_{code}", 20)):
+                if field in self.fields:
+                    self.fields[field].widget.attrs["rows"] = rows
         self.confirmed_missing: list[str] = []
         self.reason: dict[str, str] = {}
+
+    def is_previewing(self) -> bool:
+        return self.is_bound and PREVIEW in self.data
+
+    def is_valid(self):
+        # "Preview" shows the form again with the texts as they would be published: it never saves.
+        return super().is_valid() and not self.is_previewing()
 
     def clean(self):
         cleaned = super().clean()
@@ -253,19 +381,25 @@ def require_recent_password(request) -> None:
 
 
 @admin.register(Statement)
-class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
+class StatementAdmin(LabelsDateTimes, InvalidatesPublicPages, TranslationAdmin):
     form = StatementAdminForm
     list_display = ["title", "status", "published_at", "release_date", "comments_open_at", "comments_close_at"]
     list_filter = ["status", "priorities", "release_date", "original_language"]
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "release_date"
     prepopulated_fields = {"slug": ["title_en"]}
-    filter_horizontal = ["priorities"]
     inlines = [DirectiveInline, PublicationWithoutLanguageInline]
     actions = ["publish", "withdraw"]
     readonly_fields = ["created_at", "updated_at", "publishing_record"]
+    # Each language's title, summary and text together, one language under the other (jump links
+    # at the top of the form lead to each): read and compared at 1,280 px and at 320 px alike,
+    # with no JavaScript. Then what the three languages share.
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body", "original_language", "priorities"]}),
+        *(
+            (name, {"fields": [f"title_{code}", f"summary_{code}", f"body_{code}"], "classes": ["language-text"]})
+            for code, name in settings.LANGUAGES
+        ),
+        (_("Statement"), {"fields": ["slug", "original_language", "priorities"]}),
         (
             _("Release"),
             {"fields": ["release_date", "release_note", "location", "issuing_office", "press_contact", "reviewed_on"]},
@@ -276,8 +410,12 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
                 "fields": [
                     "status",
                     "published_at",
-                    ("publish_without_en", "publish_without_fr", "publish_without_es"),
-                    ("withdrawal_reason_en", "withdrawal_reason_fr", "withdrawal_reason_es"),
+                    "publish_without_en",
+                    "publish_without_fr",
+                    "publish_without_es",
+                    "withdrawal_reason_en",
+                    "withdrawal_reason_fr",
+                    "withdrawal_reason_es",
                     "publishing_record",
                     "created_at",
                     "updated_at",
@@ -286,6 +424,212 @@ class StatementAdmin(InvalidatesPublicPages, TranslationAdmin):
         ),
         (_("Comment period"), {"fields": ["comments_open_at", "comments_close_at"]}),
     ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Five priorities: boxes to tick read at any width, where the two-list selector needs JavaScript and room.
+        if db_field.name == "priorities":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        if form.is_previewing():
+            context["preview"] = self._preview(form)
+        if change and obj is not None and self.has_change_permission(request, obj):
+            context["publishing_actions"] = self._publishing_actions(obj)
+        # Jump links to each part of a long form: the headings' ids are the admin's fieldset template's.
+        context["form_sections"] = [
+            (f"fieldset-0-{number}-heading", name)
+            for number, (name, _options) in enumerate(self.get_fieldsets(request, obj))
+            if name
+        ] + [("directives-heading", Directive._meta.verbose_name_plural.capitalize())]
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    @staticmethod
+    def _preview(form):
+        """Each language's title, summary and text as the form holds them; the body through the public sanitiser."""
+        values = getattr(form, "cleaned_data", {})
+        changed = {
+            code
+            for code, _name in settings.LANGUAGES
+            for field in ("title", "summary", "body")
+            if f"{field}_{code}" in form.changed_data
+        }
+        # Opened: the languages just edited, or else the original; the others one click away.
+        opened = changed or {values.get("original_language") or settings.LANGUAGE_CODE}
+        return [
+            {
+                "code": code,
+                "language": name,
+                "open": code in opened,
+                "title": values.get(f"title_{code}") or "",
+                "summary": values.get(f"summary_{code}") or "",
+                "body": render_markdown(values.get(f"body_{code}") or ""),
+            }
+            for code, name in settings.LANGUAGES
+        ]
+
+    @staticmethod
+    def _steps_open_to(statement) -> list[str]:
+        """A public statement can be withdrawn; any other (draft, scheduled, withdrawn) published or scheduled."""
+        return ["withdraw"] if statement.is_published() else ["publish", "schedule"]
+
+    def _publishing_actions(self, statement):
+        """The publishing steps open to this statement now, each with its confirmation page: [(url, label)]."""
+        labels = {"publish": gettext("Publish"), "schedule": gettext("Schedule"), "withdraw": gettext("Withdraw")}
+        return [(self._url(name, statement), labels[name]) for name in self._steps_open_to(statement)]
+
+    def _refused(self, request, statement, step):
+        """Back to the statement, saying why, when `step` is not open to it (an old tab, a typed address)."""
+        if step in self._steps_open_to(statement):
+            return None
+        if step == "withdraw":
+            message = gettext(
+                "Only a published statement can be withdrawn. Return a scheduled statement to draft instead."
+            )
+        elif step == "schedule":
+            message = gettext(
+                "This statement is public: it cannot be scheduled again for later. "
+                "Withdraw it instead, with a reason, if it must come down."
+            )
+        else:
+            message = gettext("This statement is already public.")
+        self.message_user(request, message, messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:priorities_statement_change", args=[statement.pk]))
+
+    def _url(self, name, statement):
+        return reverse(f"admin:priorities_statement_{name}", args=[statement.pk], current_app=self.admin_site.name)
+
+    def get_urls(self):
+        # Before the admin's own: its "<object_id>/" catches every path below a statement.
+        views = {"publish": self.publish_view, "schedule": self.schedule_view, "withdraw": self.withdraw_view}
+        return [
+            path(f"<path:object_id>/{name}/", self.admin_site.admin_view(view), name=f"priorities_statement_{name}")
+            for name, view in views.items()
+        ] + super().get_urls()
+
+    def _statement_to_change(self, request, object_id):
+        statement = self.get_object(request, unquote(object_id))
+        if statement is None:
+            raise Http404
+        if not self.has_change_permission(request, statement):
+            raise PermissionDenied
+        return statement
+
+    def _confirmation(self, request, statement, form, *, action, title, submit):
+        """The confirmation page of one publishing step: what it does, the form it needs, the button, a way back."""
+        return TemplateResponse(
+            request,
+            "admin/priorities/statement/statement_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "subtitle": str(statement),
+                "opts": self.model._meta,
+                "original": statement,
+                "action": action,
+                "form": form,
+                "submit": submit,
+                "media": self.media + form.media,
+                "change_url": reverse("admin:priorities_statement_change", args=[statement.pk]),
+                "now": timezone.now(),
+                "public_from": self._publication_time(statement),
+            },
+        )
+
+    def _done(self, request, statement, message):
+        self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:priorities_statement_change", args=[statement.pk]))
+
+    @staticmethod
+    def _publication_time(statement):
+        """
+        "Publish" on the statement's page makes it public now: at its publication time if that is
+        past (a withdrawn statement published again keeps its date), otherwise at once. A future
+        time is what "Schedule" is for.
+        """
+        if statement.published_at is not None and statement.published_at <= timezone.now():
+            return statement.published_at
+        return timezone.now()
+
+    @publishing_reauthentication
+    def publish_view(self, request, object_id):
+        statement = self._statement_to_change(request, object_id)
+        if refused := self._refused(request, statement, "publish"):
+            return refused
+        form = PublishingConfirmationForm(request.POST if request.method == "POST" else None, statement=statement)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.statement_publish(
+                    statement=statement,
+                    by=request.user,
+                    at=self._publication_time(statement),
+                    confirmed_without=form.confirmed_without(),
+                )
+            except services.PublishingError as error:
+                form.add_error(None, error.message)
+            else:
+                return self._done(request, statement, gettext("The statement is published."))
+        return self._confirmation(
+            request,
+            statement,
+            form,
+            action="publish",
+            title=gettext("Publish the statement?"),
+            submit=gettext("Publish"),
+        )
+
+    @publishing_reauthentication
+    def schedule_view(self, request, object_id):
+        statement = self._statement_to_change(request, object_id)
+        if refused := self._refused(request, statement, "schedule"):
+            return refused
+        form = ScheduleForm(request.POST if request.method == "POST" else None, statement=statement)
+        if request.method == "POST" and form.is_valid():
+            try:
+                statement = services.statement_schedule(
+                    statement=statement,
+                    by=request.user,
+                    at=form.cleaned_data["publish_at"],
+                    confirmed_without=form.confirmed_without(),
+                )
+            except services.PublishingError as error:
+                form.add_error(None, error.message)
+            else:
+                message = gettext("The statement is scheduled: it becomes public by itself on %(time)s.") % {
+                    "time": f"{date_format(statement.published_at, 'DATETIME_FORMAT')} UTC"
+                }
+                return self._done(request, statement, message)
+        return self._confirmation(
+            request,
+            statement,
+            form,
+            action="schedule",
+            title=gettext("Schedule the statement?"),
+            submit=gettext("Schedule"),
+        )
+
+    @publishing_reauthentication
+    def withdraw_view(self, request, object_id):
+        statement = self._statement_to_change(request, object_id)
+        if refused := self._refused(request, statement, "withdraw"):
+            return refused
+        form = WithdrawalForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.statement_withdraw(statement=statement, by=request.user, reason=form.reason)
+            except services.PublishingError as error:
+                form.add_error(None, error.message)
+            else:
+                return self._done(request, statement, gettext("The statement is withdrawn."))
+        return self._confirmation(
+            request,
+            statement,
+            form,
+            action="withdraw",
+            title=gettext("Withdraw the statement?"),
+            submit=gettext("Withdraw"),
+        )
 
     # What the public sees of a statement's life — status, publication time, comment period — is
     # changed only through priorities/services.py, which checks and records each change.

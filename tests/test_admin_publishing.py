@@ -1,6 +1,7 @@
 """Publishers release statements in the Django admin, whose actions and change form call the publishing services."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import Group
@@ -15,7 +16,7 @@ from priorities.models import (
     Statement,
 )
 
-from .factories import make_publisher, make_statement, reauthenticate
+from .factories import make_publisher, make_statement, make_user, reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -248,6 +249,213 @@ class TestChangeForm:
         page = client.get(change_url(statement)).text
         assert "Publishing record" in page
         assert "Withdrawn. Reason: Published in error." in page
+
+
+def fieldset_headed(page, heading):
+    """The HTML of the change form's (top-level) fieldset whose heading is `heading`."""
+    for block in re.findall(r"<fieldset.*?</fieldset>", page, re.S):
+        if f'class="fieldset-heading">{heading}</h2>' in block:
+            return block
+    raise AssertionError(f"no fieldset headed {heading!r}")
+
+
+def step_url(statement, step):
+    return f"/admin/priorities/statement/{statement.pk}/{step}/"
+
+
+class TestStatementFormLayout:
+    def test_each_languages_title_summary_and_text_are_grouped_under_its_name(self, client, publisher):
+        page = client.get(change_url(make_statement(**TRILINGUAL))).text
+        for code, heading in (("en", "English"), ("fr", "French"), ("es", "Spanish")):
+            group = fieldset_headed(page, heading)
+            for field in ("title", "summary", "body"):
+                assert f'name="{field}_{code}"' in group
+                others = [other for other in ("en", "fr", "es") if other != code]
+                assert not any(f'name="{field}_{other}"' in group for other in others)
+        # Jump links lead to each language's group and to the directives.
+        assert '<a href="#fieldset-0-1-heading">French</a>' in page
+        assert '<a href="#directives-heading">Directives</a>' in page
+
+    def test_directives_are_stacked_each_text_labelled_in_its_language(self, client, publisher):
+        page = client.get(change_url(make_statement())).text
+        assert 'id="directives-group"' in page
+        assert 'data-inline-type="stacked"' in page
+        for code in ("en", "fr", "es"):
+            assert re.search(f'<label [^>]*for="id_directives-0-text_{code}"', page)
+
+
+class TestPreview:
+    HOSTILE = (
+        "Intro with **strong words**.\n\n<script>alert('preview')</script>\n\n"
+        "[a trap](javascript:alert(1)) and [the record](https://example.org/record)"
+    )
+
+    def preview(self, client, statement, **changes):
+        data = change_form_data(statement, **changes)
+        data["_preview"] = "Preview"
+        response = client.post(change_url(statement), data)
+        assert response.status_code == 200, "the form is shown again, not saved and redirected"
+        [section] = re.findall(r'<section class="statement-preview".*?</section>', response.text, re.S)
+        return response.text, section
+
+    def test_shows_the_body_through_the_public_sanitiser_and_saves_nothing(self, client, publisher):
+        statement = make_statement(**TRILINGUAL)
+        page, section = self.preview(client, statement, body_en=self.HOSTILE, title_es="Título nuevo")
+        assert "<strong>strong words</strong>" in section
+        assert '<a href="https://example.org/record" rel="noopener noreferrer">the record</a>' in section
+        assert "<script" not in section and "javascript:" not in section
+        assert "<script>alert" not in page  # in the text box it is text, escaped
+        assert "Título nuevo" in section
+        statement.refresh_from_db()
+        assert (statement.body_en, statement.title_es) == ("body (en)", "title (es)")
+        assert not PublishingEvent.objects.exists()
+
+    def test_a_language_without_text_says_so(self, client, publisher):
+        statement = make_statement(title_en="English only", body_en="Only in English.")
+        _page, section = self.preview(client, statement)
+        assert section.count("No title or text in this language yet.") == 2
+
+    def test_a_new_statement_is_previewed_before_it_exists(self, client, publisher):
+        data = {
+            "slug": "new-statement",
+            "original_language": "en",
+            "release_date": "2026-11-29",
+            "status": "draft",
+            "title_fr": "Une nouvelle déclaration",
+            "body_fr": "Un **nouveau** texte.",
+            "directives-TOTAL_FORMS": "0",
+            "directives-INITIAL_FORMS": "0",
+            "published_without-TOTAL_FORMS": "0",
+            "published_without-INITIAL_FORMS": "0",
+            "_preview": "Preview",
+        }
+        response = client.post("/admin/priorities/statement/add/", data)
+        assert response.status_code == 200
+        assert "Un <strong>nouveau</strong> texte." in response.text
+        assert not Statement.objects.filter(slug="new-statement").exists()
+
+    def test_preview_never_publishes_a_status_change(self, client, publisher):
+        draft = make_statement(status=Statement.Status.DRAFT, open_comments=False, **TRILINGUAL)
+        self.preview(client, draft, status="published")
+        assert Statement.objects.get(pk=draft.pk).status == Statement.Status.DRAFT
+        assert not PublishingEvent.objects.exists()
+
+
+class TestPublishingFromTheStatementPage:
+    """ "Publish", "Schedule" and "Withdraw" on the statement's own page: each asks first, then calls the services."""
+
+    def test_a_draft_offers_publish_and_schedule_a_public_statement_withdraw(self, client, publisher):
+        draft = make_statement(status=Statement.Status.DRAFT, **TRILINGUAL)
+        page = client.get(change_url(draft)).text
+        assert f'href="{step_url(draft, "publish")}"' in page and f'href="{step_url(draft, "schedule")}"' in page
+        assert step_url(draft, "withdraw") not in page
+        public = make_statement(**TRILINGUAL)
+        page = client.get(change_url(public)).text
+        assert f'href="{step_url(public, "withdraw")}"' in page
+        assert step_url(public, "publish") not in page
+
+    def test_publish_asks_for_confirmation_then_publishes_and_records_who(self, client, publisher):
+        draft = make_statement(status=Statement.Status.DRAFT, open_comments=False, **TRILINGUAL)
+        response = client.get(step_url(draft, "publish"))
+        assert response.status_code == 200
+        assert "Publish the statement?" in response.text
+        assert Statement.objects.get(pk=draft.pk).status == Statement.Status.DRAFT
+
+        response = client.post(step_url(draft, "publish"), follow=True)
+        assert response.redirect_chain[-1][0] == change_url(draft)
+        assert "The statement is published." in response.text
+        draft.refresh_from_db()
+        assert draft.is_published()
+        event = PublishingEvent.objects.get(statement=draft)
+        assert (event.action, event.actor) == (PublishingEvent.Action.PUBLISHED, publisher)
+
+    def test_publish_without_a_language_needs_its_box_ticked_and_records_it(self, client, publisher):
+        draft = make_statement(status=Statement.Status.DRAFT, title_en="English only", body_en="Text.")
+        page = client.get(step_url(draft, "publish")).text
+        assert 'name="publish_without_fr"' in page and 'name="publish_without_es"' in page
+
+        response = client.post(step_url(draft, "publish"), {"publish_without_fr": "on"})
+        assert response.status_code == 200
+        assert "There is no official Spanish title and body" in response.text
+        assert Statement.objects.get(pk=draft.pk).status == Statement.Status.DRAFT
+
+        response = client.post(step_url(draft, "publish"), {"publish_without_fr": "on", "publish_without_es": "on"})
+        assert response.status_code == 302
+        assert Statement.objects.get(pk=draft.pk).is_published()
+        records = PublicationWithoutLanguage.objects.filter(statement=draft)
+        assert {(record.language, record.confirmed_by) for record in records} == {("fr", publisher), ("es", publisher)}
+
+    def test_schedule_asks_for_the_time_then_schedules_and_records_who(self, client, publisher):
+        draft = make_statement(status=Statement.Status.DRAFT, open_comments=False, **TRILINGUAL)
+        later = (timezone.now() + datetime.timedelta(days=2)).replace(second=0, microsecond=0)
+        assert 'name="publish_at_0"' in client.get(step_url(draft, "schedule")).text
+
+        past = later - datetime.timedelta(days=4)
+        response = client.post(
+            step_url(draft, "schedule"),
+            {"publish_at_0": past.strftime("%Y-%m-%d"), "publish_at_1": past.strftime("%H:%M")},
+        )
+        assert response.status_code == 200
+        assert "A scheduled publication time must be in the future." in response.text
+        assert not PublishingEvent.objects.exists()
+
+        response = client.post(
+            step_url(draft, "schedule"),
+            {"publish_at_0": later.strftime("%Y-%m-%d"), "publish_at_1": later.strftime("%H:%M")},
+            follow=True,
+        )
+        assert "The statement is scheduled" in response.text
+        draft.refresh_from_db()
+        assert draft.is_scheduled() and draft.published_at == later
+        event = PublishingEvent.objects.get(statement=draft)
+        assert (event.action, event.actor, event.publication_time) == (
+            PublishingEvent.Action.SCHEDULED,
+            publisher,
+            later,
+        )
+        client.logout()
+        assert client.get(draft.get_absolute_url()).status_code == 404
+
+    def test_withdraw_asks_for_the_reason_then_withdraws_and_records_who(self, client, publisher):
+        statement = make_statement(**TRILINGUAL)
+        response = client.post(step_url(statement, "withdraw"), {})
+        assert response.status_code == 200
+        assert "Give the reason for the withdrawal" in response.text
+        assert Statement.objects.get(pk=statement.pk).is_published()
+
+        response = client.post(step_url(statement, "withdraw"), {"withdrawal_reason_fr": "Publiée par erreur."})
+        assert response.status_code == 302
+        assert Statement.objects.get(pk=statement.pk).status == Statement.Status.WITHDRAWN
+        event = PublishingEvent.objects.get(statement=statement)
+        assert (event.action, event.actor, event.reason_fr) == (
+            PublishingEvent.Action.WITHDRAWN,
+            publisher,
+            "Publiée par erreur.",
+        )
+        client.logout()
+        assert client.get(f"/fr/statements/{statement.slug}/").status_code == 410
+
+    def test_a_step_not_open_to_the_statement_goes_back_to_it_saying_why(self, client, publisher):
+        draft = make_statement(status=Statement.Status.DRAFT, **TRILINGUAL)
+        response = client.post(step_url(draft, "withdraw"), {"withdrawal_reason_en": "Never mind."}, follow=True)
+        assert response.redirect_chain[-1][0] == change_url(draft)
+        assert "Only a published statement can be withdrawn." in response.text
+        assert not PublishingEvent.objects.exists()
+
+    def test_each_step_needs_the_password_given_again(self, client):
+        client.force_login(make_publisher())  # signed in, but not in the last few minutes
+        draft = make_statement(status=Statement.Status.DRAFT, **TRILINGUAL)
+        response = client.post(step_url(draft, "publish"))
+        assert response.status_code == 302 and "/reauthenticate/" in response["Location"]
+        assert Statement.objects.get(pk=draft.pk).status == Statement.Status.DRAFT
+
+    def test_someone_who_is_not_a_publisher_cannot_publish(self, client):
+        client.force_login(make_user(staff=True, mfa=True))
+        reauthenticate(client)
+        draft = make_statement(status=Statement.Status.DRAFT, **TRILINGUAL)
+        response = client.post(step_url(draft, "publish"))
+        assert response.status_code == 403
+        assert Statement.objects.get(pk=draft.pk).status == Statement.Status.DRAFT
 
 
 class TestDirectiveProgress:

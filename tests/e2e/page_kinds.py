@@ -8,6 +8,7 @@ Paths are templates: {lang} and the names `build_world()` returns ({statement}, 
 
 from dataclasses import dataclass
 
+from priorities.models import Statement
 from tests.factories import make_comment, make_moderator, make_publisher, make_statement, make_user
 
 LANGUAGES = ["en", "fr", "es"]
@@ -32,6 +33,8 @@ class PageKind:
     portal_header: bool = True
     # Visited, but left out of the assertions until the work named here lands (then delete it).
     awaiting: str = ""
+    # Asks for the password again first (publishing steps): the suites give it (sessions.py).
+    password_again: bool = False
 
 
 PUBLIC = [
@@ -79,13 +82,26 @@ PUBLISHER = [
     PageKind("admin-index", "/admin/", portal_header=False),
     PageKind("admin-statements", "/admin/priorities/statement/", portal_header=False),
     PageKind("admin-directives", "/admin/priorities/directive/", portal_header=False),
+    PageKind("admin-statement-form", "/admin/priorities/statement/{statement_pk}/change/", portal_header=False),
+    # The statement's own publishing steps, each a confirmation page; a draft lacking French and Spanish
+    # shows the "publish without" boxes.
     PageKind(
-        "admin-statement-form",
-        "/admin/priorities/statement/{statement_pk}/change/",
+        "admin-statement-publish",
+        "/admin/priorities/statement/{draft_pk}/publish/",
         portal_header=False,
-        # Its layout per language (no sideways scrolling at 1,280 px), labelled directive fields
-        # and the rest of its axe findings belong to the publisher's form of issue 13, item 9.
-        awaiting="issue 13 item 9, the publisher's form that fits a laptop",
+        password_again=True,
+    ),
+    PageKind(
+        "admin-statement-schedule",
+        "/admin/priorities/statement/{draft_pk}/schedule/",
+        portal_header=False,
+        password_again=True,
+    ),
+    PageKind(
+        "admin-statement-withdraw",
+        "/admin/priorities/statement/{statement_pk}/withdraw/",
+        portal_header=False,
+        password_again=True,
     ),
 ]
 
@@ -111,6 +127,7 @@ def build_world() -> dict:
     )
     cooperative = make_user(display_name=LONG_NAME, country="MX", sector="civil_society", organisation=LONG_WORD)
     statement = make_statement(title_en="Statement with a conversation", title_fr="Déclaration avec une conversation")
+    draft = make_statement(status=Statement.Status.DRAFT, title_en="A draft in English only", open_comments=False)
     first = make_comment(
         statement,
         author=cooperative,
@@ -137,6 +154,7 @@ def build_world() -> dict:
         "paths": {
             "statement": statement.slug,
             "statement_pk": statement.pk,
+            "draft_pk": draft.pk,
             "receipt": receipt.tracking_number,
             "pending": pending.tracking_number,
             "published": first.tracking_number,

@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.e2e.page_kinds import BROWSER_LOCALES, LANGUAGES, PAGES_BY_ROLE, ROLES, build_world
-from tests.e2e.sessions import open_context
+from tests.e2e.sessions import open_context, visit
 from tests.factories import make_publisher, make_statement
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -51,7 +51,7 @@ def test_no_page_has_wcag_22_aa_violations(browser, live_server, role, lang):
             if kind.awaiting:
                 continue  # see PageKind.awaiting: re-enabled when that work lands
             url = kind.path.format(lang=lang, **world["paths"])
-            response = page.goto(url)
+            response = visit(page, url, kind)
             if response.status != kind.status:
                 report.append(f"{kind.name} {url}: answered {response.status} at {page.url}")
                 continue
@@ -148,3 +148,24 @@ def test_keyboard_focus_is_visibly_outlined(page):
     for style in focused:
         assert style["style"] != "none" and style["width"] != "0px", f"focused element has no outline: {style}"
     assert banner["colour"] == "rgb(255, 255, 255)", f"the banner's focus ring is not white: {banner}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_publishers_preview_passes_and_fits_a_phone(browser, live_server, lang):
+    """The statement form after "Preview" (the texts as published, above the form): zero axe violations at
+    1,280 px, and nothing scrolls sideways at 320 px."""
+    world = build_world()
+    context = open_context(browser, live_server, world["users"]["publisher"], locale=BROWSER_LOCALES[lang])
+    page = context.new_page()
+    try:
+        page.goto(f"/admin/priorities/statement/{world['paths']['statement_pk']}/change/")
+        page.locator("textarea[name=body_fr]").fill("## Contexte\n\nUne liste :\n\n- un\n- deux\n\n**Fin**.")
+        page.locator(".submit-row input[name=_preview]").click()
+        assert page.locator(".statement-preview [lang=fr] strong").inner_text() == "Fin"
+        violations = violations_on(page)
+        assert not violations, f"{len(violations)} axe violation(s) on the preview:\n{describe(violations)}"
+        page.set_viewport_size({"width": 320, "height": 800})
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"the preview scrolls sideways at 320 px: {width}"
+    finally:
+        context.close()

@@ -59,9 +59,9 @@ def test_d_publisher_drafts_previews_schedules_and_publishes_a_statement(page, n
     page.get_by_label("Slug").fill(SLUG)
     page.get_by_label("Release date").fill("2026-11-27")
     page.get_by_label("Location").fill("Ottawa, Ontario")
-    directive = page.locator("#directives-group tbody tr.form-row").first
+    directive = page.locator("#directives-0")
     directive.locator("[name='directives-0-order']").fill("1")
-    directive.locator("[name='directives-0-priority']").select_option(label="Competitiveness")
+    directive.get_by_label("Competitiveness").check()
     for code in ("en", "fr", "es"):
         directive.locator(f"[name='directives-0-text_{code}']").fill(DIRECTIVE[code])
     page.get_by_role("button", name="Save and continue editing").click()
@@ -69,7 +69,17 @@ def test_d_publisher_drafts_previews_schedules_and_publishes_a_statement(page, n
     statement = Statement.objects.get(slug=SLUG)
     assert statement.status == Statement.Status.DRAFT and statement.directives.count() == 1
 
-    # Preview: "View on site" shows the draft to the publisher; the public gets 404.
+    # Preview: the form again, unsaved, headed by each language's text as the statement page renders it.
+    page.get_by_label("Body [en]").fill(BODIES["en"] + "\n\n<script>document.title = 'owned'</script>")
+    page.get_by_role("button", name="Preview").click()
+    preview_section = page.locator(".statement-preview")
+    expect(preview_section.locator("[lang=en] strong")).to_have_text("strengthen")
+    expect(preview_section.locator("[lang=es] strong")).to_have_text("fortalecer")
+    expect(preview_section.locator("script")).to_have_count(0)
+    assert Statement.objects.get(slug=SLUG).body_en == BODIES["en"], "a preview saves nothing"
+    page.get_by_label("Body [en]").fill(BODIES["en"])
+
+    # "View on site" shows the draft to the publisher; the public gets 404.
     view_on_site = page.locator(".object-tools").get_by_role("link", name="View on site")
     preview = page.context.new_page()  # the publisher's own session, beside the admin form
     preview.goto(view_on_site.get_attribute("href"))
@@ -95,12 +105,14 @@ def test_d_publisher_drafts_previews_schedules_and_publishes_a_statement(page, n
     expect(preview.get_by_role("note").first).to_contain_text("Preview: this statement is scheduled for publication")
     assert public_status(new_page) == 404
 
-    # Publish now: the admin's own "Today" and "Now" shortcuts set the publication time.
-    page.locator("#id_published_at_0 ~ .datetimeshortcuts a", has_text="Today").click()
-    page.locator("#id_published_at_1 ~ .datetimeshortcuts a", has_text="Now").click()
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    # Publish now: the statement's own "Publish", which asks first.
+    page.locator(".object-tools").get_by_role("link", name="Publish").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Publish the statement?")
+    assert Statement.objects.get(slug=SLUG).is_scheduled()
+    page.locator(".submit-row").get_by_role("button", name="Publish").click()
+    expect(page.locator(".messagelist")).to_contain_text("The statement is published.")
     assert Statement.objects.get(slug=SLUG).is_published()
+    expect(page.locator(".object-tools").get_by_role("link", name="Withdraw")).to_be_visible()
 
     public = new_page()
     response = public.goto("/en/statements/")
