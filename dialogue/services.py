@@ -34,7 +34,7 @@ from .models import (
     Stakeholder,
     reason_missing,
 )
-from .text import TRACKING_ALPHABET, clean_body, fingerprint
+from .text import TRACKING_ALPHABET, clean_body, fingerprint, pseudonym
 
 Status = Comment.Status
 Action = ModerationEvent.Action
@@ -462,6 +462,8 @@ def account_delete(*, user) -> None:
         _event(comment, actor=None, action=Action.WITHDRAW, from_status=Status.PENDING, note="account deleted")
     for comment in Comment.objects.filter(author=user):
         _event(comment, actor=None, action=Action.ANONYMISE, from_status=comment.status)
+    # The log keeps what happened, not who: the one change the database lets through on events.
+    ModerationEvent.objects.filter(actor=user).update(actor_name=pseudonym(user.pk))
     # Comments, flags and events keep their rows with the author set to NULL (on_delete=SET_NULL);
     # the profile, email addresses, sessions' user and MFA authenticators go with the user.
     user.delete()

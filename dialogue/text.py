@@ -8,6 +8,8 @@ exports and management commands all use the same ones without importing each oth
 import hashlib
 import unicodedata
 
+from django.utils.crypto import salted_hmac
+
 # Crockford base 32: no I, L, O or U to misread (normalise_tracking_number maps the look-alikes).
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -31,6 +33,19 @@ def invisible_controls(text: str) -> list[str]:
 def fingerprint(text: str) -> str:
     """SHA-256 of the exact text, as UTF-8: anyone can check a published comment against its receipt."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# What the audit log says of an account once it is deleted (the database's trigger lets an event's
+# actor name change to this pattern only: dialogue/migrations/0009_audit_log_append_only.py).
+FORMER_PARTICIPANT = "Former participant"
+
+
+def pseudonym(account_id: int) -> str:
+    """ "Former participant 7F3K": the same for every event of one deleted account, and revealing nothing
+    of it (a keyed hash of its id; 4 Crockford characters, so two accounts rarely share one)."""
+    digest = int.from_bytes(salted_hmac("dialogue.pseudonym", str(account_id)).digest()[:4], "big")
+    code = "".join(TRACKING_ALPHABET[(digest >> (5 * place)) & 31] for place in range(4))
+    return f"{FORMER_PARTICIPANT} {code}"
 
 
 def normalise_tracking_number(value: str) -> str:

@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,7 +19,7 @@ from dialogue.models import Comment, Flag, ModerationEvent, OfficialResponse
 from outbox import delivery
 from outbox.models import Message as OutboxMessage
 
-from .factories import make_comment, make_moderator, make_statement, make_user, reauthenticate
+from .factories import PASSWORD, make_comment, make_moderator, make_statement, make_user, reauthenticate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
 Status = Comment.Status
@@ -612,6 +612,47 @@ class TestAuditLog:
         with pytest.raises(PermissionError):
             event.delete()
         assert ModerationEvent.objects.get(pk=event.pk).note == ""
+
+    def test_the_database_itself_refuses_to_rewrite_an_event(self, pending):
+        """Not only the model: an UPDATE or DELETE in SQL fails (a trigger; DELETE on PostgreSQL only)."""
+        event = ModerationEvent.objects.get(comment=pending)
+        statements = ["UPDATE dialogue_moderationevent SET note = 'rewritten' WHERE id = %s"]
+        statements.append("UPDATE dialogue_moderationevent SET actor_name = 'Someone else' WHERE id = %s")
+        if connection.vendor == "postgresql":
+            statements.append("DELETE FROM dialogue_moderationevent WHERE id = %s")
+        for sql in statements:
+            with (
+                pytest.raises(IntegrityError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql, [event.pk])
+        assert ModerationEvent.objects.filter(pk=event.pk, note="", actor_name="Author").exists()
+        # The model's queryset goes through the same SQL, so it is refused too.
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ModerationEvent.objects.filter(pk=event.pk).update(to_status="approved")
+
+    def test_a_deleted_accounts_name_leaves_the_log_and_its_csv(self, client, statement, moderator):
+        author = make_user("leaving@example.org", display_name="Wilhelmina Leaving")
+        first = services.comment_submit(
+            author=author, statement=statement, body="My first comment here.", language="en"
+        )
+        services.comment_submit(author=author, statement=statement, body="And a second comment here.", language="en")
+        services.comment_approve(comment=first, seen=first.fingerprint, moderator=moderator)
+        leaving = Client()
+        leaving.force_login(author)
+        assert leaving.post("/en/accounts/delete/", {"password": PASSWORD}).status_code == 302
+
+        names = set(ModerationEvent.objects.filter(comment__statement=statement).values_list("actor_name", flat=True))
+        pseudonyms = {name for name in names if name.startswith("Former participant ")}
+        assert len(pseudonyms) == 1 and re.fullmatch(r"Former participant [0-9A-Z]{4}", pseudonyms.pop())
+        assert "Moe" in names  # an official's decision keeps its official's name
+        client.force_login(moderator)
+        log = client.get("/en/moderation/log/").text
+        export = b"".join(client.get("/en/moderation/log.csv").streaming_content).decode()
+        for page in (log, export):
+            assert "Wilhelmina" not in page
+            assert "Former participant " in page
 
     def test_admin_offers_no_change_or_delete(self, client, pending):
         from django.contrib.auth.models import Permission
