@@ -203,6 +203,17 @@ class Comment(models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.PENDING
 
+    def conflict_of_interest(self, moderator) -> str:
+        """
+        Why this moderator may not decide on, hide, restore, respond to or resolve reports on this
+        comment ("" if nothing stands in the way): it is their own. The services refuse, and the
+        moderation pages show the reason instead of the buttons. (Organisations, issue 14, add
+        "written by a member of your organisation, or on its behalf" here.)
+        """
+        if self.author_id is not None and self.author_id == moderator.pk:
+            return str(_("You wrote this comment: another moderator decides on it."))
+        return ""
+
     def public_author_name(self):
         if self.author_id is None:
             return _("Former participant")

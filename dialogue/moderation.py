@@ -90,6 +90,7 @@ def queue(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
+    waiting = Comment.objects.flagged() if tab == "flagged" else Comment.objects.pending()
     return render(
         request,
         "dialogue/moderation/queue.html",
@@ -97,6 +98,8 @@ def queue(request):
             "section": "queue",
             "tab": tab,
             "page": page,
+            # A moderator whose own comments wait sees them marked, without buttons: a listing of their own.
+            "own_waiting": waiting.filter(author=request.user).exists(),
             "filter_form": filter_form,
             "bulk_form": BulkDecisionForm(),
             "query_string": query.urlencode(),
@@ -141,6 +144,7 @@ def _render_detail(request, comment, *, response_form=None, status=200):
             "open_flags": comment.flags.filter(resolution=Flag.Resolution.OPEN).exists(),
             "events": comment.events.all(),
             "responses": comment.responses.all(),
+            "conflict": comment.conflict_of_interest(request.user),
             "decision_form": DecisionForm(initial={"seen": comment.fingerprint}),
             "hide_form": HideForm(initial={"seen": comment.fingerprint}),
             "response_form": response_form or ResponseForm(),

@@ -70,6 +70,16 @@ class NotAllowed(DialogueError):
     code = "not_allowed"
 
 
+class ConflictOfInterest(NotAllowed):
+    code = "conflict_of_interest"
+
+
+def _check_no_conflict(comment: Comment, moderator) -> None:
+    """A moderator never acts on a comment they have an interest in (Comment.conflict_of_interest)."""
+    if reason := comment.conflict_of_interest(moderator):
+        raise ConflictOfInterest(reason)
+
+
 class AlreadyDecided(DialogueError):
     code = "already_decided"
 
@@ -327,6 +337,7 @@ def _check_seen(comment: Comment, seen: str) -> None:
 def _decide(comment: Comment, *, moderator, action: str, seen: str, reason: str = "", note: str = "") -> Comment:
     transition = TRANSITIONS[action]
     comment = _locked(comment)
+    _check_no_conflict(comment, moderator)
     if comment.status not in transition.sources:
         decided = {Status.APPROVED, Status.REJECTED, Status.HIDDEN}
         if comment.status in decided and Status.PENDING in transition.sources:
@@ -382,6 +393,7 @@ def comment_restore(*, comment: Comment, moderator, seen: str, note: str = "") -
 def flags_resolve(*, comment: Comment, moderator, seen: str, uphold: bool, note: str = "") -> Comment:
     """Dismiss the reports (the comment is published again) or uphold them (it stays hidden)."""
     comment = _locked(comment)
+    _check_no_conflict(comment, moderator)
     open_flags = Flag.objects.filter(comment=comment, resolution=Flag.Resolution.OPEN)
     if not open_flags.exists():
         raise NotAllowed(_("This comment has no open report."))
@@ -421,6 +433,7 @@ def flags_resolve(*, comment: Comment, moderator, seen: str, uphold: bool, note:
 def response_post(*, comment: Comment, moderator, government: str, body: str, language: str) -> OfficialResponse:
     """An official answer under a published comment; allowed after the comment period too."""
     comment = _locked(comment)
+    _check_no_conflict(comment, moderator)
     if comment.status != Status.APPROVED:
         raise NotAllowed(_("Official responses can only answer a published comment."))
     response = OfficialResponse.objects.create(

@@ -123,13 +123,13 @@ class TestQueue:
         client.get("/en/moderation/")  # warm the per-process caches (content types, permissions)
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/moderation/").status_code == 200
-        # The listing is shared by all moderators and cached: only the user, their permissions
-        # and the MFA check remain (the session comes from the cache).
-        assert len(queries) == 3, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        # The listing is shared by all moderators and cached: only the user, their permissions,
+        # the MFA check and "does any of your own comments wait?" remain (the session is cached).
+        assert len(queries) == 4, "\n".join(q["sql"][:150] for q in queries.captured_queries)
         settings.PUBLIC_PAGE_CACHE_SECONDS = 0  # and rendered afresh, it still does not grow
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/moderation/").status_code == 200
-        assert len(queries) == 9, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        assert len(queries) == 10, "\n".join(q["sql"][:150] for q in queries.captured_queries)
 
     def test_the_cached_listing_is_current_after_a_decision(self, client, statement, moderator):
         first = make_comment(statement, body="First in the cached queue.")
@@ -764,3 +764,64 @@ def test_two_moderators_deciding_at_once_one_wins_and_the_other_is_told():
 def _selected(comment):
     """A queue checkbox's value: the comment and the fingerprint of the text the queue showed."""
     return f"{comment.pk}:{comment.fingerprint}"
+
+
+class TestConflictOfInterest:
+    """A moderator never acts on their own comment: not through the pages, not through the services."""
+
+    @pytest.fixture
+    def own(self, statement, moderator):
+        return make_comment(statement, author=moderator, body="A moderator's own comment, as a stakeholder.")
+
+    @pytest.mark.parametrize(
+        "act",
+        [
+            lambda c, m: services.comment_approve(comment=c, moderator=m, seen=c.fingerprint),
+            lambda c, m: services.comment_reject(comment=c, moderator=m, seen=c.fingerprint, reason="spam"),
+        ],
+        ids=["approve", "reject"],
+    )
+    def test_the_services_refuse_a_decision_on_ones_own_comment(self, own, moderator, act):
+        with pytest.raises(services.ConflictOfInterest, match="You wrote this comment"):
+            act(own, moderator)
+        assert Comment.objects.get(pk=own.pk).status == Status.PENDING
+        assert not ModerationEvent.objects.filter(comment=own).exclude(action="submit").exists()
+
+    def test_hiding_restoring_responding_and_resolving_reports_are_refused_too(self, own, moderator):
+        other = make_moderator(display_name="Other")
+        services.comment_approve(comment=own, moderator=other, seen=own.fingerprint)  # another may
+        own.refresh_from_db()
+        for act in (
+            lambda: services.comment_hide(comment=own, moderator=moderator, seen=own.fingerprint, reason="spam"),
+            lambda: services.response_post(
+                comment=own, moderator=moderator, government="CA", body="Thank you.", language="en"
+            ),
+            lambda: services.flags_resolve(comment=own, moderator=moderator, seen=own.fingerprint, uphold=True),
+        ):
+            with pytest.raises(services.ConflictOfInterest):
+                act()
+        services.comment_hide(comment=own, moderator=other, seen=own.fingerprint, reason="spam")
+        own.refresh_from_db()
+        with pytest.raises(services.ConflictOfInterest):
+            services.comment_restore(comment=own, moderator=moderator, seen=own.fingerprint)
+
+    def test_over_http_the_pages_show_the_reason_without_buttons_and_a_forged_post_is_refused(
+        self, client, statement, own, moderator
+    ):
+        someone_else = make_comment(statement, body="Somebody else's comment, decided as usual.")
+        client.force_login(moderator)
+        queue = client.get("/en/moderation/").text
+        assert "Your own comment" in queue and "You wrote this comment" in queue
+        assert f"Approve {own.tracking_number}" not in queue
+        assert f"Approve {someone_else.tracking_number}" in queue
+        detail = client.get(f"/en/moderation/comments/{own.tracking_number}/").text
+        assert "You wrote this comment" in detail and "Approve and publish" not in detail
+        response = client.post(
+            f"/en/moderation/comments/{own.tracking_number}/approve/", {"seen": own.fingerprint}, follow=True
+        )
+        assert "You wrote this comment" in response.text
+        assert Comment.objects.get(pk=own.pk).status == Status.PENDING
+        # Another moderator's queue is the shared listing, with the buttons.
+        other = Client()
+        other.force_login(make_moderator(display_name="Other"))
+        assert f"Approve {own.tracking_number}" in other.get("/en/moderation/").text

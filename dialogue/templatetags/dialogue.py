@@ -246,3 +246,9 @@ def directive_conversation(directive: Directive, counts: ConversationCounts):
         "count": counts.on_directive.get(directive.pk, 0),
         "comment_url": comment_url,
     }
+
+
+@register.filter
+def conflict_of_interest(comment, moderator):
+    """{{ comment|conflict_of_interest:user }}: why this moderator may not act on it ("" if nothing)."""
+    return comment.conflict_of_interest(moderator)
