@@ -5,6 +5,7 @@ from email.utils import parseaddr
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -124,14 +125,18 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         # Links in the email carry the recipient's language prefix, and the text is in that language:
         # the one on their profile (for "you already have an account" too, found by the address), the
-        # page's for an address with no account.
+        # page's for an address with no account. Not allauth's send_mail: its `current_site` (the
+        # host name the portal's templates never show) fails when allauth sends a notice from an
+        # on-commit callback that runs after the request (two-factor set-up).
         user = _recipient(email, context)
-        context = {
-            **context,
-            "user": user,
-            "name": user_display(user) if user is not None else "",
-            "contact_email": settings.PORTAL_CONTACT_EMAIL,
-        }
         with translation.override(preferred_language(user)):
-            context["portal_url"] = settings.PORTAL_URL + reverse("home")
-            super().send_mail(template_prefix, email, context)
+            context = {
+                "request": allauth_context.request,
+                "email": email,
+                **context,
+                "user": user,
+                "name": user_display(user) if user is not None else "",
+                "contact_email": settings.PORTAL_CONTACT_EMAIL,
+                "portal_url": settings.PORTAL_URL + reverse("home"),
+            }
+            self.render_mail(template_prefix, email, context).send()

@@ -4,12 +4,13 @@ Every email in the portal's voice (issue 13 item 7), and authors told what happe
 Each email the portal can send, its own and django-allauth's, in English, French and Spanish,
 through the real flows wherever a test client can drive them (sign-up, "you already have an
 account", password reset for a known and an unknown address, the reset itself, password change,
-email change, comments, decisions, official responses, replies, the moderators' digest); the few
-that need an authenticator app or a second address (two-factor on/off, recovery codes, an address
-removed, a password set) are sent through allauth's adapter as its flows send them. Each must:
-greet the person, not a host ("Hello from 127.0.0.1:8000!"); name no host; carry the portal's
-name in the subject and as the sender's name, in the recipient's language; speak formally (no
-French "tu/ton/ta/tes/toi", no Spanish "tú/tu/tus/te/ti") and say "courriel" in French.
+email change, two-factor authentication turned on and off, comments, decisions, official
+responses, replies, the moderators' digest); the few no page here can trigger alone (recovery
+codes renewed, a second address removed, a password set where there was none) are sent through
+allauth's adapter as its flows send them. Each must greet the person, not a host ("Hello from
+127.0.0.1:8000!"); name no host; carry the portal's name in the subject and as the sender's name,
+in the recipient's language; speak formally (no French "tu/ton/ta/tes/toi", no Spanish
+"tú/tu/tus/te/ti") and say "courriel" in French.
 """
 
 import re
@@ -27,7 +28,7 @@ from dialogue import services
 from dialogue.models import Comment, OfficialResponse
 
 from .factories import PASSWORD, make_comment, make_moderator, make_statement, make_user
-from .test_accounts import confirmation_link
+from .test_accounts import confirmation_link, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -181,11 +182,27 @@ def test_password_change_and_email_change_are_told_to_the_owner(outbox, language
     assert old_email in changed.body and new_email in changed.body
 
 
-# --- allauth's emails no test client can trigger alone: sent as its flows send them ---------------
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_two_factor_turned_on_and_off_is_told_to_the_owner(django_capture_on_commit_callbacks, language):
+    user = make_user(preferred_language=language)
+    client = Client(REMOTE_ADDR=CLIENT_ADDRESS)
+    sign_in(client, language, user.email)
+    client.post(f"/{language}/accounts/reauthenticate/", {"password": PASSWORD})  # asked before 2FA changes
+    client.get(f"/{language}/accounts/2fa/totp/activate/")
+    code = totp_code(client.session["mfa.totp.secret"])
+    with django_capture_on_commit_callbacks(execute=True):  # allauth sends it once the change is committed
+        client.post(f"/{language}/accounts/2fa/totp/activate/", {"code": code})
+    assert_portal_voice(only(user.email), language)
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/{language}/accounts/2fa/totp/deactivate/")
+    assert_portal_voice(only(user.email), language)
+
+
+# --- allauth's emails no test client can trigger alone here: sent as its flows send them ---------
 
 NOTICES = [
-    ("mfa/email/totp_activated", {}),
-    ("mfa/email/totp_deactivated", {}),
     ("mfa/email/recovery_codes_generated", {}),
     ("account/email/email_deleted", {"deleted_email": "old.address@example.org"}),
     ("account/email/password_set", {}),
