@@ -112,6 +112,12 @@ class AccountAdapter(DefaultAccountAdapter):
         # The sender's name in the recipient's language (send_mail below runs in it).
         return sender()
 
+    def send_password_reset_mail(self, user, email, context):
+        # allauth built the link under the page's language: build it again under the account's.
+        with translation.override(preferred_language(user)):
+            url = self.get_reset_password_from_key_url(f"{context['uid']}-{context['key']}")
+            super().send_password_reset_mail(user, email, {**context, "password_reset_url": url})
+
     def send_account_already_exists_mail(self, email):
         # Its links (sign in, reset the password) are built before send_mail: in the owner's language too.
         with translation.override(preferred_language(_recipient(email, {}))):
