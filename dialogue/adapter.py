@@ -1,9 +1,14 @@
 """django-allauth adapter: every user has a stakeholder profile, and email speaks their language."""
 
 import logging
+from email.utils import parseaddr
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext
@@ -44,6 +49,35 @@ def preferred_language(user) -> str:
     return stakeholder.preferred_language if stakeholder else (translation.get_language() or "en")
 
 
+def portal_name() -> str:
+    """The portal's name in the active language: every email's sender name and subject carry it."""
+    return gettext("North American Dialogue Portal")
+
+
+def sender() -> str:
+    """
+    The From of every email the portal sends: the portal's name in the active language (the
+    recipient's, see preferred_language) at DEFAULT_FROM_EMAIL's address, e.g.
+    "Portail du dialogue nord-américain <dialogue@…>".
+    """
+    # Not email.utils.formataddr: it would encode the accents here; Django encodes the header itself.
+    name = portal_name().replace("\\", "").replace('"', "")
+    return f'"{name}" <{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}>'
+
+
+def email_subject(subject) -> str:
+    """Every email's subject: the portal's name, then what the email is about."""
+    return f"[{portal_name()}] {' '.join(force_str(subject).split())}"
+
+
+def _recipient(email: str, context: dict):
+    """The account an allauth email is for: the context's user, else the account that owns the address."""
+    if context.get("user") is not None:
+        return context["user"]
+    address = EmailAddress.objects.filter(email__iexact=email).select_related("user__stakeholder").first()
+    return address.user if address else None
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def login(self, request, user):
         ensure_stakeholder(user)
@@ -71,10 +105,44 @@ class AccountAdapter(DefaultAccountAdapter):
             super().send_confirmation_mail(request, emailconfirmation, signup)
 
     def format_email_subject(self, subject):
-        # The portal's name in the recipient's language (send_mail below runs in it), not a fixed prefix.
-        return f"[{gettext('North American Dialogue Portal')}] {force_str(subject)}"
+        # The portal's name in the recipient's language (send_mail below runs in it), never the host name.
+        return email_subject(subject)
+
+    def get_from_email(self):
+        # The sender's name in the recipient's language (send_mail below runs in it).
+        return sender()
+
+    def send_password_reset_mail(self, user, email, context):
+        # allauth built the link under the page's language: build it again under the account's.
+        with translation.override(preferred_language(user)):
+            url = self.get_reset_password_from_key_url(f"{context['uid']}-{context['key']}")
+            super().send_password_reset_mail(user, email, {**context, "password_reset_url": url})
+
+    def send_account_already_exists_mail(self, email):
+        # Its links (sign in, reset the password) are built before send_mail: in the owner's language too.
+        with translation.override(preferred_language(_recipient(email, {}))):
+            super().send_account_already_exists_mail(email)
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None):
+        # allauth does not hand the user to the notification's template: the greeting names them and
+        # send_mail finds their language through it.
+        super().send_notification_mail(template_prefix, user, {**(context or {}), "user": user}, email)
 
     def send_mail(self, template_prefix, email, context):
-        # Links in the email carry the recipient's language prefix, and the text is in that language.
-        with translation.override(preferred_language(context.get("user"))):
-            super().send_mail(template_prefix, email, context)
+        # Links in the email carry the recipient's language prefix, and the text is in that language:
+        # the one on their profile (for "you already have an account" too, found by the address), the
+        # page's for an address with no account. Not allauth's send_mail: its `current_site` (the
+        # host name the portal's templates never show) fails when allauth sends a notice from an
+        # on-commit callback that runs after the request (two-factor set-up).
+        user = _recipient(email, context)
+        with translation.override(preferred_language(user)):
+            context = {
+                "request": allauth_context.request,
+                "email": email,
+                **context,
+                "user": user,
+                "name": user_display(user) if user is not None else "",
+                "contact_email": settings.PORTAL_CONTACT_EMAIL,
+                "portal_url": settings.PORTAL_URL + reverse("home"),
+            }
+            self.render_mail(template_prefix, email, context).send()

@@ -3,7 +3,7 @@
 import re
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout
+from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -72,6 +72,9 @@ class PublicNameFields:
         return value
 
 
+PUBLIC_HELP = _("Shown publicly beside your comments and in the portal's open data.")
+
+
 class SignupForm(PublicNameFields, forms.ModelForm):
     """allauth's ACCOUNT_SIGNUP_FORM_CLASS: the profile and consent, collected with the email and password."""
 
@@ -95,6 +98,14 @@ class SignupForm(PublicNameFields, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preferred_language"].initial = get_language()
+        # No country is chosen for anyone: a blank "choose" first, and one must be picked.
+        country = self.fields["country"]
+        country.choices = [("", _("Choose your country…")), *Stakeholder.Country.choices]
+        country.initial = None
+        country.required = True
+        for field in ("country", "sector", "organisation"):
+            self.fields[field].help_text = PUBLIC_HELP
+        self.fields["display_name"].help_text = PUBLIC_HELP
 
     def signup(self, request, user):
         Stakeholder.objects.update_or_create(
@@ -110,7 +121,7 @@ class SignupForm(PublicNameFields, forms.ModelForm):
 class ProfileForm(PublicNameFields, forms.ModelForm):
     class Meta:
         model = Stakeholder
-        fields = PROFILE_FIELDS
+        fields = [*PROFILE_FIELDS, "notify_responses", "notify_replies"]
 
     def account(self):
         return self.instance.user
@@ -119,6 +130,20 @@ class ProfileForm(PublicNameFields, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(_("Your public profile"), *PROFILE_FIELDS),
+            Fieldset(
+                _("Email about your comments"),
+                HTML(
+                    format_lazy(
+                        '<p class="small">{}</p>',
+                        _("Receipts and moderators' decisions are always emailed. You choose the rest:"),
+                    )
+                ),
+                "notify_responses",
+                "notify_replies",
+            ),
+        )
 
 
 class DeleteAccountForm(forms.Form):

@@ -1,7 +1,10 @@
 """The conversation: who takes part, what they say, and what moderators decide."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +41,11 @@ class Stakeholder(models.Model):
     preferred_language = models.CharField(
         _("preferred language"), max_length=2, choices=settings.LANGUAGES, default="en"
     )
+    # What the portal emails about the stakeholder's comments, besides receipts and decisions.
+    notify_responses = models.BooleanField(
+        _("email me when a government responds officially to my comment"), default=True
+    )
+    notify_replies = models.BooleanField(_("email me when a reply to my comment is published"), default=True)
     terms_version = models.CharField(_("terms version accepted"), max_length=20, blank=True)
     terms_accepted_at = models.DateTimeField(_("terms accepted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -56,6 +64,10 @@ BODY_MIN_LENGTH = 10
 BODY_MAX_LENGTH = 5000
 # Replies nest at most this many levels below a top-level comment.
 MAX_DEPTH = 3
+
+
+# Before anything the portal holds: a comment whose receipt was never opened has seen nothing yet.
+NEVER = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
 class CommentQuerySet(models.QuerySet):
@@ -91,6 +103,22 @@ class CommentQuerySet(models.QuerySet):
 
     def with_public_author(self):
         return self.select_related("author__stakeholder", "directive", "priority")
+
+    def with_news(self):
+        """
+        `new_response` and `new_reply`: an official response posted, or a reply published (approved),
+        since the author last opened the comment's receipt (author_seen_at; never opened: any at all).
+        """
+        since = models.OuterRef("seen_since")
+        responses = OfficialResponse.objects.filter(comment=models.OuterRef("pk"), created_at__gt=since)
+        replies = Comment.objects.filter(
+            parent=models.OuterRef("pk"), status=Comment.Status.APPROVED, decided_at__gt=since
+        ).exclude(author=models.OuterRef("author"))
+        return self.annotate(
+            seen_since=Coalesce("author_seen_at", models.Value(NEVER)),
+            new_response=models.Exists(responses),
+            new_reply=models.Exists(replies),
+        )
 
 
 class Comment(models.Model):
@@ -159,6 +187,9 @@ class Comment(models.Model):
     # The current decision's public reason and note (history is in ModerationEvent).
     decision_reason = models.CharField(_("reason"), max_length=30, blank=True)
     decision_note = models.TextField(_("note to the author"), blank=True)
+    # When the author last opened the receipt: official responses and replies published since are
+    # flagged "new" in My submissions.
+    author_seen_at = models.DateTimeField(_("opened by the author at"), null=True, blank=True)
 
     objects = CommentQuerySet.as_manager()
 

@@ -12,11 +12,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from .adapter import preferred_language
-from .models import Comment
+from .adapter import email_subject, preferred_language, sender
+from .models import Comment, OfficialResponse
 
 
 def _send(comment: Comment, template: str, extra: dict | None = None) -> bool:
+    """Email `comment`'s author, in their language, from the portal's name in that language."""
     author = comment.author
     if author is None or not author.email:
         return False
@@ -27,11 +28,13 @@ def _send(comment: Comment, template: str, extra: dict | None = None) -> bool:
             "name": author.stakeholder.display_name,
             "receipt_url": settings.PORTAL_URL + reverse("dialogue:receipt", args=[comment.tracking_number]),
             "statement_url": settings.PORTAL_URL + comment.statement.get_absolute_url(),
+            "profile_url": settings.PORTAL_URL + reverse("dialogue:profile"),
             **(extra or {}),
         }
-        subject = " ".join(render_to_string(f"dialogue/email/{template}_subject.txt", context).split())
+        subject = email_subject(render_to_string(f"dialogue/email/{template}_subject.txt", context))
         body = render_to_string(f"dialogue/email/{template}_message.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [author.email])
+        from_email = sender()
+    send_mail(subject, body, from_email, [author.email])
     return True
 
 
@@ -47,3 +50,27 @@ def send_decision(comment_id: int) -> bool:
     comment = _comment(comment_id)
     template = "approved" if comment.status == Comment.Status.APPROVED else "rejected"
     return _send(comment, template)
+
+
+def send_response(response_id: int) -> bool:
+    """A government answered a comment officially: its author is told, unless they turned this off."""
+    response = OfficialResponse.objects.select_related("comment__author__stakeholder", "comment__statement").get(
+        pk=response_id
+    )
+    comment = response.comment
+    if comment.author is None or not comment.author.stakeholder.notify_responses:
+        return False
+    return _send(comment, "response", {"response": response})
+
+
+def send_reply(reply_id: int) -> bool:
+    """A reply was published (approved, not merely submitted): the author of the comment it answers is told."""
+    reply = Comment.objects.select_related(
+        "author__stakeholder", "parent__author__stakeholder", "parent__statement"
+    ).get(pk=reply_id)
+    parent = reply.parent
+    if parent is None or parent.author is None or parent.author_id == reply.author_id:
+        return False
+    if not parent.author.stakeholder.notify_replies:
+        return False
+    return _send(parent, "reply", {"reply": reply})

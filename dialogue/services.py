@@ -364,6 +364,8 @@ def _decide(comment: Comment, *, moderator, action: str, seen: str, reason: str 
     _event(comment, actor=moderator, action=action, from_status=from_status, reason=reason, note=note)
     if action in {Action.APPROVE, Action.REJECT}:
         notifications.send_decision(comment.pk)
+    if action == Action.APPROVE and comment.parent_id:
+        notifications.send_reply(comment.pk)
     invalidate_public_pages(tags=[comment.statement.cache_tag])
     return comment
 
@@ -440,6 +442,7 @@ def response_post(*, comment: Comment, moderator, government: str, body: str, la
         comment=comment, government=government, body=clean_body(body), language=language, author=moderator
     )
     _event(comment, actor=moderator, action=Action.RESPOND, from_status=comment.status, note=government)
+    notifications.send_response(response.pk)
     invalidate_public_pages(tags=[comment.statement.cache_tag])
     return response
 

@@ -128,14 +128,26 @@ def _own_comment(request, tracking) -> Comment:
 def receipt(request, tracking):
     """The author's receipt: tracking number, fingerprint, status and any decision."""
     comment = _own_comment(request, tracking)
-    return render(request, "dialogue/receipt.html", {"comment": comment})
+    responses = list(comment.responses.all())
+    replies = list(comment.replies.approved().select_related("author__stakeholder").order_by("decided_at", "pk"))
+    seen_since = comment.author_seen_at
+    # Opening the receipt is reading the news: "New official response" / "New reply" leave My submissions.
+    Comment.objects.filter(pk=comment.pk).update(author_seen_at=timezone.now())
+    return render(
+        request,
+        "dialogue/receipt.html",
+        {"comment": comment, "responses": responses, "replies": replies, "seen_since": seen_since},
+    )
 
 
 @login_required
 @require_GET
 def my_submissions(request):
     comments = (
-        Comment.objects.filter(author=request.user).select_related("statement", "directive", "priority").newest_first()
+        Comment.objects.filter(author=request.user)
+        .select_related("statement", "directive", "priority")
+        .with_news()
+        .newest_first()
     )
     page = Paginator(comments, SUBMISSIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "dialogue/mine.html", {"page": page})

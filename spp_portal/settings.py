@@ -286,6 +286,9 @@ ACCOUNT_FORMS = {"login": "spp_portal.auth.LoginForm"}
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # The subject prefix is the portal's name in the recipient's language: AccountAdapter.format_email_subject.
+# The account's owner is emailed when its password, email addresses or two-factor set-up change
+# (templates/account/email/, templates/mfa/email/: the portal's own wording in the three languages).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("DJANGO_HTTPS", not DEBUG) else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "North American Dialogue Portal"

@@ -343,7 +343,9 @@ def test_french_stakeholder_gets_a_french_receipt_even_from_an_english_page(
         )
     [message] = mail.outbox
     assert message.to == [french_stakeholder.email]
-    assert message.subject == f"Votre commentaire {comment.tracking_number} a été reçu"
+    assert message.subject == (
+        f"[Portail du dialogue nord-américain] Votre commentaire {comment.tracking_number} a été reçu"
+    )
     assert message.body.startswith("Bonjour Amélie Tremblay,")
     assert "Numéro de suivi\u00a0:" in message.body
     assert f"/fr/dialogue/receipt/{comment.tracking_number}/" in message.body
@@ -357,7 +359,9 @@ def test_french_stakeholder_gets_a_french_decision(django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=make_moderator())
     [message] = mail.outbox
-    assert message.subject == f"Votre commentaire {comment.tracking_number} est publié"
+    assert message.subject == (
+        f"[Portail du dialogue nord-américain] Votre commentaire {comment.tracking_number} est publié"
+    )
     assert "a été approuvé et est maintenant publié" in message.body
 
 

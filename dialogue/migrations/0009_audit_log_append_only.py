@@ -69,7 +69,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dialogue", "0007_moderation_event_time_given"),
+        ("dialogue", "0008_author_notifications"),
     ]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

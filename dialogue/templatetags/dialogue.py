@@ -48,6 +48,13 @@ def reason_label(code):
 
 
 @register.filter
+def groups_of(text, size):
+    """`text` cut into groups of `size` characters, to be read (and compared) a group at a time."""
+    text = str(text)
+    return [text[start : start + size] for start in range(0, len(text), int(size))]
+
+
+@register.filter
 def comment_text(text):
     return render_comment_text(text or "")
 

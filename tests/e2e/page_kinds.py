@@ -146,6 +146,14 @@ def build_world() -> dict:
         language="es",
         directive=directive,
     )
+    # The stakeholder's "My submissions" shows "New official response" and "New reply" (issue 13 item 5).
+    answered = make_comment(
+        statement, author=stakeholder, body="Publish the border targets yearly.", approve_by=moderator
+    )
+    services.response_post(
+        comment=answered, moderator=moderator, government="joint", body="They will be.", language="fr"
+    )
+    make_comment(statement, author=cooperative, body="Seconded, every year.", parent=answered, approve_by=moderator)
     pending = make_comment(statement, author=cooperative, body=f"A comment waiting for a decision, with {LONG_LINK}.")
     flagged = make_comment(statement, body="A published comment that someone reported.", approve_by=moderator)
     services.comment_flag(comment=flagged, flagger=stakeholder, reason="off_topic", note=LONG_WORD)

@@ -17,7 +17,7 @@ from django.db.models import Count, Min, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from dialogue.adapter import preferred_language
+from dialogue.adapter import email_subject, preferred_language, sender, user_display
 from dialogue.models import Comment
 
 
@@ -59,13 +59,18 @@ class Command(BaseCommand):
             with translation.override(language):
                 body = render_to_string(
                     "dialogue/email/digest_message.txt",
-                    {**context, "queue_url": context["queue_url"].format(language=language)},
+                    {
+                        **context,
+                        "queue_url": context["queue_url"].format(language=language),
+                        "name": user_display(moderator),
+                    },
                 )
-                subject = " ".join(render_to_string("dialogue/email/digest_subject.txt", context).split())
+                subject = email_subject(render_to_string("dialogue/email/digest_subject.txt", context))
+                from_email = sender()
             if dry_run:
                 self.stdout.write(f"To: {moderator.email}\nSubject: {subject}\n\n{body}")
                 continue
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [moderator.email])
+            send_mail(subject, body, from_email, [moderator.email])
             sent += 1
         if verbosity and not dry_run:
             self.stdout.write(f"Digest queued for {sent} moderator(s). {summary['count']} pending.")
