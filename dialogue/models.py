@@ -181,6 +181,9 @@ class Comment(models.Model):
     )
     tracking_number = models.CharField(_("tracking number"), max_length=16, unique=True)
     fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    # How many stakeholders support it (Support rows, counted here so that sorting by support and
+    # showing the count cost no query; kept by dialogue.services in the same transaction).
+    support_count = models.PositiveIntegerField(_("supports"), default=0)
     submitted_at = models.DateTimeField(_("submitted at"))
     edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -328,6 +331,26 @@ def reason_missing(action: str, reason: str | None) -> bool:
     return action in {ModerationEvent.Action.REJECT, ModerationEvent.Action.HIDE} and (
         reason not in RejectionReason.values
     )
+
+
+class Support(models.Model):
+    """A stakeholder's support of a published comment: once each, withdrawable, never shown per person."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="supports", verbose_name=_("comment"))
+    supporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("supporter")
+    )
+    created_at = models.DateTimeField(_("supported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("support")
+        verbose_name_plural = _("supports")
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "supporter"], name="support_once_per_stakeholder"),
+        ]
+
+    def __str__(self):
+        return f"{self.supporter_id} → {self.comment_id}"
 
 
 class Flag(models.Model):

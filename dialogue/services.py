@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +32,7 @@ from .models import (
     ModerationEvent,
     OfficialResponse,
     Stakeholder,
+    Support,
     reason_missing,
 )
 from .text import TRACKING_ALPHABET, clean_body, fingerprint, pseudonym
@@ -310,6 +311,29 @@ def comment_flag(*, comment: Comment, flagger, reason: str, note: str = "") -> F
     return flag
 
 
+@transaction.atomic
+def comment_support(*, comment: Comment, supporter, support: bool = True) -> Comment:
+    """
+    Support a published comment (once), or withdraw one's support. The count is kept on the comment
+    in the same transaction; who supports what is never shown. One's own comment cannot be supported.
+    """
+    comment = _locked(comment)
+    if not comment.is_published:
+        raise NotAllowed(_("Only a published comment can be supported."))
+    if comment.author_id == supporter.pk:
+        raise NotAllowed(_("You cannot support your own comment."))
+    if support:
+        _created, added = Support.objects.get_or_create(comment=comment, supporter=supporter)
+        change = 1 if added else 0
+    else:
+        change = -Support.objects.filter(comment=comment, supporter=supporter).delete()[0]
+    if change:
+        Comment.objects.filter(pk=comment.pk).update(support_count=F("support_count") + change)
+        comment.refresh_from_db(fields=["support_count"])
+        invalidate_public_pages(tags=[comment.statement.cache_tag])
+    return comment
+
+
 # --- Moderators' workflows ----------------------------------------------------
 
 
@@ -478,6 +502,9 @@ def account_delete(*, user) -> None:
         _event(comment, actor=None, action=Action.WITHDRAW, from_status=Status.PENDING, note="account deleted")
     for comment in Comment.objects.filter(author=user):
         _event(comment, actor=None, action=Action.ANONYMISE, from_status=comment.status)
+    # Their supports go with the account, and the counts with them.
+    for support in Support.objects.filter(supporter=user).select_related("comment__statement"):
+        Comment.objects.filter(pk=support.comment_id).update(support_count=F("support_count") - 1)
     # The log keeps what happened, not who: the one change the database lets through on events.
     ModerationEvent.objects.filter(actor=user).update(actor_name=pseudonym(user.pk))
     # Comments, flags and events keep their rows with the author set to NULL (on_delete=SET_NULL);

@@ -101,6 +101,8 @@ def thread_page(
         roots = roots.filter(priority=priority)
     if order == "newest":
         roots = roots.newest_first()
+    elif order == "support":
+        roots = roots.order_by("-support_count", "submitted_at", "pk")
     page = Paginator(roots, THREADS_PER_PAGE).get_page(page_number)
     threads = list(page.object_list)
     replies = list(

@@ -28,6 +28,7 @@ urlpatterns = [
     path("dialogue/comments/<tracking:tracking>/edit/", views.comment_edit, name="comment-edit"),
     path("dialogue/comments/<tracking:tracking>/withdraw/", views.comment_withdraw, name="comment-withdraw"),
     path("dialogue/comments/<tracking:tracking>/report/", views.comment_flag, name="comment-flag"),
+    path("dialogue/comments/<tracking:tracking>/support/", views.comment_support, name="comment-support"),
     path("dialogue/receipt/<tracking:tracking>/", views.receipt, name="receipt"),
     path("dialogue/mine/", views.my_submissions, name="mine"),
     path("dialogue/verify/", views.verify, name="verify"),

@@ -21,7 +21,7 @@ from safeguards.ratelimit import rate_limit
 from . import services
 from .adapter import ensure_stakeholder
 from .forms import CommentForm, DeleteAccountForm, EditCommentForm, FlagForm, ProfileForm, VerifyForm
-from .models import Comment, ModerationEvent, Stakeholder
+from .models import Comment, ModerationEvent, Stakeholder, Support
 from .personal_data import personal_data
 from .text import clean_body, fingerprint, normalise_tracking_number
 
@@ -205,6 +205,30 @@ def comment_flag(request, tracking):
             messages.success(request, _("Thank you. The moderators will review this comment."))
             return redirect(comment.get_absolute_url())
     return render(request, "dialogue/flag.html", {"form": form, "comment": comment}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@rate_limit("support", "SUPPORT_RATE_LIMIT", per_user=True, methods=("POST",))
+def comment_support(request, tracking):
+    """Support a published comment, or withdraw one's support: a page of its own, like Reply and Report,
+    so that the cached thread (the same for every reader) needs no one's CSRF token or state."""
+    comment = get_object_or_404(
+        Comment.objects.published().select_related("statement", "author__stakeholder"), tracking_number=tracking
+    )
+    supported = Support.objects.filter(comment=comment, supporter=request.user).exists()
+    if request.method == "POST":
+        try:
+            services.comment_support(comment=comment, supporter=request.user, support=not supported)
+        except services.DialogueError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Your support is withdrawn.") if supported else _("Thank you: your support is counted."),
+            )
+            return redirect(comment.get_absolute_url())
+    return render(request, "dialogue/support.html", {"comment": comment, "supported": supported})
 
 
 @require_GET

@@ -71,7 +71,7 @@ def statement_list(request):
 # the thread's order, language, page and subject (a directive, a priority); the form's subject.
 @cache_public_page(
     query={
-        "order": {"newest", "oldest"},
+        "order": {"newest", "oldest", "support"},
         "lang": LANGUAGE_CODES,
         "page": PAGE_NUMBER,
         "directive": DIRECTIVE_ID,

@@ -485,6 +485,59 @@ def seed_thread_comments(statement, count):
     seeder.seed(count, 0, kind="approved")
 
 
+class TestSupport:
+    """A stakeholder supports a published comment once, can withdraw it; only the count is ever shown."""
+
+    def test_support_once_withdraw_and_the_count_follows(self, client, statement, stakeholder, moderator):
+        comment = make_comment(statement, body="A comment worth supporting, about border waits.", approve_by=moderator)
+        client.force_login(stakeholder)
+        page = client.get(f"/en/dialogue/comments/{comment.tracking_number}/support/")
+        assert page.status_code == 200 and "Support this comment" in page.text
+        assert client.post(f"/en/dialogue/comments/{comment.tracking_number}/support/").status_code == 302
+        comment.refresh_from_db()
+        assert comment.support_count == 1
+        # Supporting twice counts once (the service, whatever the page offers).
+        services.comment_support(comment=comment, supporter=stakeholder)
+        comment.refresh_from_db()
+        assert comment.support_count == 1
+        shown = client.get(statement.get_absolute_url()).text
+        assert "Support (1)" in shown and "1 participant supports this comment" in shown
+        again = client.get(f"/en/dialogue/comments/{comment.tracking_number}/support/")
+        assert "Withdraw my support" in again.text
+        client.post(f"/en/dialogue/comments/{comment.tracking_number}/support/")
+        comment.refresh_from_db()
+        assert comment.support_count == 0
+
+    def test_only_published_comments_by_others_and_only_when_signed_in(self, client, statement, stakeholder, moderator):
+        pending = make_comment(statement, body="Still waiting for a moderator here.")
+        own = make_comment(statement, author=stakeholder, body="My own published comment here.", approve_by=moderator)
+        assert client.get(f"/en/dialogue/comments/{own.tracking_number}/support/").status_code == 302  # sign in
+        client.force_login(stakeholder)
+        assert client.get(f"/en/dialogue/comments/{pending.tracking_number}/support/").status_code == 404
+        response = client.post(f"/en/dialogue/comments/{own.tracking_number}/support/", follow=True)
+        assert "You cannot support your own comment." in response.text
+        own.refresh_from_db()
+        assert own.support_count == 0
+
+    def test_sorting_by_support_puts_the_most_supported_first(self, client, statement, moderator):
+        quiet = make_comment(statement, body="An early comment nobody supports.", approve_by=moderator)
+        popular = make_comment(statement, body="A later comment many people support.", approve_by=moderator)
+        for number in range(3):
+            services.comment_support(comment=popular, supporter=make_user(f"s{number}@example.org"))
+        html = client.get(statement.get_absolute_url() + "?order=support").text
+        assert html.index(popular.tracking_number) < html.index(quiet.tracking_number)
+        html = client.get(statement.get_absolute_url() + "?order=oldest").text
+        assert html.index(quiet.tracking_number) < html.index(popular.tracking_number)
+
+    def test_a_deleted_supporters_support_is_no_longer_counted(self, statement, moderator):
+        comment = make_comment(statement, body="Supported, then the supporter leaves.", approve_by=moderator)
+        leaving = make_user("leaving@example.org")
+        services.comment_support(comment=comment, supporter=leaving)
+        services.account_delete(user=leaving)
+        comment.refresh_from_db()
+        assert comment.support_count == 0
+
+
 class TestQueryCounts:
     """The statement page makes the same number of queries with 10 comments as with 1,000."""
 

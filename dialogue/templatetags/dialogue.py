@@ -34,7 +34,7 @@ from ..threads import ConversationCounts, conversation_counts, render_comment_te
 register = template.Library()
 
 # The thread's query parameters (declared with these shapes on priorities.views.statement_detail).
-THREAD_ORDERS = frozenset({"newest", "oldest"})
+THREAD_ORDERS = frozenset({"newest", "oldest", "support"})
 DIRECTIVE_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
