@@ -69,6 +69,8 @@ ACCOUNT = [
 ]
 STAKEHOLDER = [
     PageKind("receipt", "/{lang}/dialogue/receipt/{receipt}/"),
+    # A comment by someone else, with its long link and word: the support page quotes it whole.
+    PageKind("support", "/{lang}/dialogue/comments/{published}/support/"),
     PageKind("two-factor-set-up", "/{lang}/accounts/2fa/totp/activate/"),
 ]
 MODERATOR = [
