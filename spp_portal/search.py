@@ -4,32 +4,38 @@ Search across published statements, their directives and approved comments.
 It composes both apps, so it lives in the project package. Two engines, one page:
 
 - PostgreSQL: full-text search with each language's text-search configuration (english,
-  french, spanish), so "frontières" finds "frontière" and "fronteras" finds "frontera".
-  Statements and directives are searched through their _en/_fr/_es fields, each with its own
-  configuration; a comment through its body with the configuration of its `language`. Results
-  are ranked (ts_rank) and shown with highlighted snippets (ts_headline). The vectors below
-  are exactly the expressions of the GIN indexes created by priorities/migrations/0007 and
-  dialogue/migrations/0004 (per-language partial indexes on comments), so the planner can
-  use them; tests/test_discovery.py checks it with EXPLAIN.
+  french, spanish), so "frontières" finds "frontière" and "fronteras" finds "frontera", and
+  accent-insensitive ("energia" finds "energía"). The vectors are stored: generated tsvector
+  columns over the unaccented text (search_en/_fr/_es on statements and directives, added by
+  priorities/migrations/0012; search_vector on comments, with the configuration of the comment's
+  `language`, added by dialogue/migrations/0008), each with a GIN index. Matching and ranking
+  (ts_rank) read the column, so no matching text is parsed again; only the page's 20 results are,
+  for their highlighted snippets (ts_headline, with configurations that unaccent each word, so the
+  accented word as written is marked). A query that finds nothing is tried once more with each
+  misspelt word replaced by the closest word of the published texts (pg_trgm; corrected_text).
 - SQLite (the embedded default): every word must appear (icontains) in one of the fields;
   newest first; a snippet around the first word found, with the words marked.
 
 One page of results costs a fixed number of queries: a count and a page over the UNION of
 the three kinds (kind, id, rank, date), then one query per kind on the page to fetch the
-objects (with their headlines on PostgreSQL).
+objects (with their headlines on PostgreSQL). A search that finds nothing on PostgreSQL adds
+one query for the corrections, and, if there are any, the same queries for the corrected text.
 """
 
 import re
+import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
-from django.db.models.functions import Concat, Greatest, Replace
+from django.db.models import Case, CharField, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat, Greatest, Lower, Replace
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -53,22 +59,62 @@ SNIPPET_CHARS = 220
 MARK_START, MARK_STOP = "\ue000", "\ue001"
 
 
-# --- The indexed expressions ---------------------------------------------------
+# --- The stored vectors ------------------------------------------------------
 
 
-def statement_vector(language: str) -> SearchVector:
-    return SearchVector(
-        f"title_{language}", f"summary_{language}", f"body_{language}", config=LANGUAGE_CONFIGS[language]
+class StoredVector(Expression):
+    """
+    A tsvector column that the migrations add on PostgreSQL (generated and stored), read by name.
+
+    Not a model field: every query of the model would then fetch it, and SQLite has no such column.
+    """
+
+    output_field = SearchVectorField()
+
+    def __init__(self, column: str):
+        super().__init__()
+        self.column = column
+        self.alias = None
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = self.copy()
+        resolved.alias = query.get_initial_alias()
+        return resolved
+
+    def relabeled_clone(self, change_map):
+        clone = self.copy()
+        clone.alias = change_map.get(self.alias, self.alias)
+        return clone
+
+    def as_sql(self, compiler, connection):
+        return f"{compiler.quote_name_unless_alias(self.alias)}.{connection.ops.quote_name(self.column)}", []
+
+
+class Unaccented(Func):
+    """spp_unaccent(text): unaccent() as IMMUTABLE, as the stored columns are built (priorities 0012)."""
+
+    function = "spp_unaccent"
+    output_field = TextField()
+
+
+def statement_vector(language: str) -> StoredVector:
+    """Title (weight A), summary (B) and body in `language`, with its configuration."""
+    return StoredVector(f"search_{language}")
+
+
+def directive_vector(language: str) -> StoredVector:
+    return StoredVector(f"search_{language}")
+
+
+def comment_vector(language: str) -> StoredVector:
+    """One column for every comment, built with the configuration of its own language."""
+    return StoredVector("search_vector")
+
+
+def full_text_query(text: str, language: str) -> SearchQuery:
+    return SearchQuery(
+        Unaccented(Value(text, output_field=TextField())), config=LANGUAGE_CONFIGS[language], search_type="websearch"
     )
-
-
-def directive_vector(language: str) -> SearchVector:
-    return SearchVector(f"text_{language}", config=LANGUAGE_CONFIGS[language])
-
-
-def comment_vector(language: str) -> SearchVector:
-    """Indexed only where Comment.language is `language` (a partial index per language)."""
-    return SearchVector("body", config=LANGUAGE_CONFIGS[language])
 
 
 # --- The form ------------------------------------------------------------------
@@ -153,18 +199,33 @@ def uses_full_text() -> bool:
 
 
 def search(text: str, filters: Filters, *, page_number=None):
-    """One page of results for `text`: a Page whose object_list is a list of Result."""
+    """
+    One page of results for `text`: a Page whose object_list is a list of Result.
+
+    On PostgreSQL, a text that finds nothing is searched again with its misspelt words corrected;
+    page.corrected is then the text searched instead (None otherwise).
+    """
+    page = _page(text, filters, page_number)
+    page.corrected = None
+    if not page.paginator.count and uses_full_text():
+        corrected = corrected_text(text, filters)
+        if corrected:
+            page = _page(corrected, filters, page_number)
+            page.corrected = corrected
+    return page
+
+
+def _page(text: str, filters: Filters, page_number):
     full_text = uses_full_text()
-    queries = {
-        lang: SearchQuery(text, config=LANGUAGE_CONFIGS[lang], search_type="websearch") for lang in LANGUAGE_CONFIGS
-    }
+    queries = {lang: full_text_query(text, lang) for lang in LANGUAGE_CONFIGS} if full_text else None
     terms = terms_of(text)
-    parts = [_matches(searched, filters, queries if full_text else None, terms) for searched in SEARCHED]
+    parts = [_matches(searched, filters, queries, terms) for searched in SEARCHED]
     # UNION ALL: the parts never overlap (kind differs), and without a DISTINCT the count need not
     # compute every match's rank.
     combined = parts[0].union(*parts[1:], all=True).order_by("-rank", "-date", "kind", "item")
     page = Paginator(combined, RESULTS_PER_PAGE).get_page(page_number)
-    page.object_list = _hydrate(list(page.object_list), filters, queries if full_text else None, terms)
+    rows = list(page.object_list) if page.paginator.count else []
+    page.object_list = _hydrate(rows, filters, queries, terms)
     return page
 
 
@@ -176,8 +237,8 @@ class Searched:
     rows: Callable[[], QuerySet]
     priority: str  # the lookup that the priority filter applies to
     year: str  # the lookup that the year filter applies to (the statement's year, as in the archive)
-    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite)
-    vector: Callable[[str], SearchVector]  # their indexed vector in a language (PostgreSQL)
+    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite, typo corrections)
+    vector: Callable[[str], StoredVector]  # their stored vector in a language (PostgreSQL)
     date: str
     # A comment is written in one language (its `language`) and indexed only under it; the
     # record has a text per language. Only comments have an author, so only they take the
@@ -217,8 +278,8 @@ SEARCHED = [
 ]
 
 
-def _matches(searched: Searched, filters: Filters, queries, terms):
-    """The one query builder: the (kind, item, rank, date) rows of one kind that match (PostgreSQL or SQLite)."""
+def _rows(searched: Searched, filters: Filters) -> QuerySet:
+    """The public rows of one kind that the filters leave."""
     rows = searched.rows()
     if searched.written_in_one_language:
         author_filters = {
@@ -233,6 +294,12 @@ def _matches(searched: Searched, filters: Filters, queries, terms):
         rows = rows.filter(**{searched.priority: filters.priority})
     if filters.year:
         rows = rows.filter(**{searched.year: filters.year})
+    return rows
+
+
+def _matches(searched: Searched, filters: Filters, queries, terms):
+    """The one query builder: the (kind, item, rank, date) rows of one kind that match (PostgreSQL or SQLite)."""
+    rows = _rows(searched, filters)
     if queries is None:
         fields = dict.fromkeys(field for lang in filters.languages for field in searched.text_fields(lang))
         rows = rows.filter(_icontains_all(list(fields), terms))
@@ -276,6 +343,80 @@ def _icontains_all(fields: list[str], terms: list[str]) -> Q:
     return condition
 
 
+# --- Typos (PostgreSQL) ---------------------------------------------------------
+
+CORRECTED_MIN_LENGTH = 4  # shorter words have too few trigrams to guess from
+CANDIDATE_TEXTS = 20  # texts read per kind and per word to find the closest word
+CORRECTION_MIN_SIMILARITY = 0.4  # pg_trgm's similarity() between the typed word and its correction
+
+
+def corrected_text(text: str, filters: Filters) -> str | None:
+    """
+    `text` with each word that no published text contains replaced by the closest word that one
+    does (pg_trgm), or None when there is nothing to correct. One query.
+
+    The texts are those the search would show with the same filters, found through the trigram
+    index on approved comments (dialogue/migrations/0008: `<%`, word similarity); a few per
+    kind and word are read, and their words compared here with pg_trgm's similarity.
+    """
+    terms = terms_of(text)
+    checked = list(dict.fromkeys(term.lower() for term in terms if len(term) >= CORRECTED_MIN_LENGTH))
+    if not checked:
+        return None
+    parts = []
+    for term in checked:
+        for searched in SEARCHED:
+            fields = dict.fromkeys(field for lang in filters.languages for field in searched.text_fields(lang))
+            document = [F(field) for field in fields]
+            if len(document) > 1:
+                parts_with_spaces = [part for field in document for part in (field, Value(" "))][:-1]
+                document = [Concat(*parts_with_spaces, output_field=TextField())]
+            written = Lower(document[0], output_field=TextField())
+            rows = (
+                _rows(searched, filters)
+                .order_by()
+                .filter(TrigramWordSimilar(Unaccented(written), Unaccented(Value(term, output_field=TextField()))))
+                .annotate(term=Value(term, output_field=CharField()), document=written)
+            )
+            if hasattr(rows, "rewrite"):
+                rows = rows.rewrite(False)
+            parts.append(rows.values_list("term", "document")[:CANDIDATE_TEXTS])
+    words = {term: Counter() for term in checked}
+    for term, document in parts[0].union(*parts[1:], all=True):
+        words[term].update(terms_of(document or ""))
+    corrections = {}
+    for term, found in words.items():
+        key = unaccented(term)
+        forms = {}
+        for word, _count in found.most_common():  # the commonest spelling of each word
+            forms.setdefault(unaccented(word), word)
+        if key in forms or not forms:
+            continue
+        best = max(forms, key=lambda candidate: (trigram_similarity(key, candidate), found[forms[candidate]]))
+        if trigram_similarity(key, best) >= CORRECTION_MIN_SIMILARITY:
+            corrections[term] = forms[best]
+    if not corrections:
+        return None
+    return re.sub(r"[^\W_]+", lambda match: corrections.get(match.group(0).lower(), match.group(0)), text)
+
+
+def unaccented(word: str) -> str:
+    """Lower case without diacritics: close enough to spp_unaccent() to compare words."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
+
+
+def trigrams(word: str) -> set[str]:
+    padded = f"  {word} "
+    return {padded[index : index + 3] for index in range(len(padded) - 2)}
+
+
+def trigram_similarity(one: str, other: str) -> float:
+    """pg_trgm's similarity() of two words: shared trigrams over all trigrams."""
+    first, second = trigrams(one), trigrams(other)
+    return len(first & second) / len(first | second)
+
+
 # --- Turning a page of (kind, id) into results with snippets ---------------------
 
 
@@ -284,7 +425,8 @@ def _headline(expression, lang: str, queries):
     return SearchHeadline(
         unmarked,
         queries[lang],
-        config=LANGUAGE_CONFIGS[lang],
+        # The same stemmer after unaccent, word by word: the word is marked as written, accents and all.
+        config=f"spp_{LANGUAGE_CONFIGS[lang]}",
         start_sel=MARK_START,
         stop_sel=MARK_STOP,
         max_words=35,
