@@ -23,19 +23,16 @@ one query for the corrections, and, if there are any, the same queries for the c
 """
 
 import re
-import unicodedata
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
-from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, CharField, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value, When
-from django.db.models.functions import Concat, Greatest, Lower, Replace
+from django.db.models import Case, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat, Greatest, Replace
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -203,15 +200,17 @@ def search(text: str, filters: Filters, *, page_number=None):
     One page of results for `text`: a Page whose object_list is a list of Result.
 
     On PostgreSQL, a text that finds nothing is searched again with its misspelt words corrected;
-    page.corrected is then the text searched instead (None otherwise).
+    if that finds something, it is the page, and page.corrected the text searched instead (None
+    otherwise): a correction that finds nothing published is never shown.
     """
     page = _page(text, filters, page_number)
     page.corrected = None
     if not page.paginator.count and uses_full_text():
-        corrected = corrected_text(text, filters)
+        corrected = corrected_text(text)
         if corrected:
-            page = _page(corrected, filters, page_number)
-            page.corrected = corrected
+            retried = _page(corrected, filters, page_number)
+            if retried.paginator.count:
+                page, page.corrected = retried, corrected
     return page
 
 
@@ -237,7 +236,7 @@ class Searched:
     rows: Callable[[], QuerySet]
     priority: str  # the lookup that the priority filter applies to
     year: str  # the lookup that the year filter applies to (the statement's year, as in the archive)
-    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite, typo corrections)
+    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite)
     vector: Callable[[str], StoredVector]  # their stored vector in a language (PostgreSQL)
     date: str
     # A comment is written in one language (its `language`) and indexed only under it; the
@@ -345,76 +344,47 @@ def _icontains_all(fields: list[str], terms: list[str]) -> Q:
 
 # --- Typos (PostgreSQL) ---------------------------------------------------------
 
-CORRECTED_MIN_LENGTH = 4  # shorter words have too few trigrams to guess from
-CANDIDATE_TEXTS = 20  # texts read per kind and per word to find the closest word
+CORRECTED_MIN_LENGTH = 4  # shorter words have too few trigrams to guess from (and the table has none)
 CORRECTION_MIN_SIMILARITY = 0.4  # pg_trgm's similarity() between the typed word and its correction
 
+CORRECTIONS_SQL = """
+SELECT typed.term, best.word, best.similarity, best.same
+FROM unnest(%s::text[]) AS typed (term)
+CROSS JOIN LATERAL (
+    SELECT word,
+           similarity(spp_unaccent(word), spp_unaccent(typed.term)) AS similarity,
+           spp_unaccent(word) = spp_unaccent(typed.term) AS same
+    FROM spp_search_word
+    WHERE spp_unaccent(word) %% spp_unaccent(typed.term)
+    ORDER BY 2 DESC, word <> spp_unaccent(word) DESC, word
+    LIMIT 1
+) AS best
+"""
 
-def corrected_text(text: str, filters: Filters) -> str | None:
+
+def corrected_text(text: str) -> str | None:
     """
     `text` with each word that no published text contains replaced by the closest word that one
-    does (pg_trgm), or None when there is nothing to correct. One query.
+    does, or None when there is nothing to correct. One query.
 
-    The texts are those the search would show with the same filters, found through the trigram
-    index on approved comments (dialogue/migrations/0008: `<%`, word similarity); a few per
-    kind and word are read, and their words compared here with pg_trgm's similarity.
+    The words are those of spp_search_word (priorities/migrations/0012: the words of published
+    statements, their directives and approved comments, added by triggers), the closest found
+    through its trigram index (pg_trgm's `%` and similarity(), accents ignored; the accented
+    spelling preferred). A word found as typed is kept. The caller shows the correction only if
+    the corrected text finds something.
     """
-    terms = terms_of(text)
-    checked = list(dict.fromkeys(term.lower() for term in terms if len(term) >= CORRECTED_MIN_LENGTH))
+    checked = list(dict.fromkeys(term.lower() for term in terms_of(text) if len(term) >= CORRECTED_MIN_LENGTH))
     if not checked:
         return None
-    parts = []
-    for term in checked:
-        for searched in SEARCHED:
-            fields = dict.fromkeys(field for lang in filters.languages for field in searched.text_fields(lang))
-            document = [F(field) for field in fields]
-            if len(document) > 1:
-                parts_with_spaces = [part for field in document for part in (field, Value(" "))][:-1]
-                document = [Concat(*parts_with_spaces, output_field=TextField())]
-            written = Lower(document[0], output_field=TextField())
-            rows = (
-                _rows(searched, filters)
-                .order_by()
-                .filter(TrigramWordSimilar(Unaccented(written), Unaccented(Value(term, output_field=TextField()))))
-                .annotate(term=Value(term, output_field=CharField()), document=written)
-            )
-            if hasattr(rows, "rewrite"):
-                rows = rows.rewrite(False)
-            parts.append(rows.values_list("term", "document")[:CANDIDATE_TEXTS])
-    words = {term: Counter() for term in checked}
-    for term, document in parts[0].union(*parts[1:], all=True):
-        words[term].update(terms_of(document or ""))
-    corrections = {}
-    for term, found in words.items():
-        key = unaccented(term)
-        forms = {}
-        for word, _count in found.most_common():  # the commonest spelling of each word
-            forms.setdefault(unaccented(word), word)
-        if key in forms or not forms:
-            continue
-        best = max(forms, key=lambda candidate: (trigram_similarity(key, candidate), found[forms[candidate]]))
-        if trigram_similarity(key, best) >= CORRECTION_MIN_SIMILARITY:
-            corrections[term] = forms[best]
+    with connection.cursor() as cursor:
+        cursor.execute(CORRECTIONS_SQL, [checked])
+        found = cursor.fetchall()
+    corrections = {
+        term: word for term, word, similarity, same in found if not same and similarity >= CORRECTION_MIN_SIMILARITY
+    }
     if not corrections:
         return None
     return re.sub(r"[^\W_]+", lambda match: corrections.get(match.group(0).lower(), match.group(0)), text)
-
-
-def unaccented(word: str) -> str:
-    """Lower case without diacritics: close enough to spp_unaccent() to compare words."""
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(character for character in decomposed if not unicodedata.combining(character))
-
-
-def trigrams(word: str) -> set[str]:
-    padded = f"  {word} "
-    return {padded[index : index + 3] for index in range(len(padded) - 2)}
-
-
-def trigram_similarity(one: str, other: str) -> float:
-    """pg_trgm's similarity() of two words: shared trigrams over all trigrams."""
-    first, second = trigrams(one), trigrams(other)
-    return len(first & second) / len(first | second)
 
 
 # --- Turning a page of (kind, id) into results with snippets ---------------------

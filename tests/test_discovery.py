@@ -214,7 +214,8 @@ class TestFullTextSearch:
             }
             for kind, queryset in plans.items():
                 plan = queryset.order_by().explain()
-                assert f"{kind}_search_{lang}" in plan, plan
+                # comments: one index for the three languages (dialogue/migrations/0008)
+                assert f"{kind}_search_{lang}" in plan if kind != "comment" else "comment_search" in plan, plan
 
 
 @on_sqlite

@@ -1,18 +1,19 @@
 """
-A stored search vector for comments, accent-insensitive, and a trigram index for typos (PostgreSQL only).
+A stored search vector for comments, accent-insensitive, and their words for typos (PostgreSQL only).
 
 - `search_vector`: a generated, stored `tsvector` of the unaccented body, with the configuration
   of the comment's own language (english, french or spanish), so ranking reads it instead of
-  parsing each matching body again. One GIN index per language, partial (WHERE language = ...),
-  replacing 0004's expression indexes: the search names the language in each branch of its
-  condition, so each branch is answered from its language's index.
-- `comment_search_trigram`: a GIN trigram index (pg_trgm) on the unaccented, lower-cased body of
-  approved comments, which finds the words close to a misspelt one when a search finds nothing
-  (spp_portal/search.py, corrected_text).
+  parsing each matching body again. One GIN index on it, replacing 0004's per-language partial
+  expression indexes: a word stemmed alike in the three languages ("border") makes the three
+  branches of the search's condition one, which no partial index answers; one index answers any.
+- A trigger adds an approved comment's words to spp_search_word (priorities/migrations/0012),
+  where a misspelt word's correction is looked for.
 
-spp_unaccent() and the extensions come from priorities/migrations/0012. SQLite: nothing is done.
+spp_unaccent(), spp_search_words_add() and the extensions come from priorities/migrations/0012.
+SQLite: nothing is done.
 """
 
+import sqlparse
 from django.db import migrations
 
 CONFIGS = {"en": "english", "fr": "french", "es": "spanish"}
@@ -23,6 +24,25 @@ def vector() -> str:
     return f"to_tsvector(CASE language {config} ELSE 'english'::regconfig END, spp_unaccent(body))"
 
 
+WORDS = """
+CREATE OR REPLACE FUNCTION spp_comment_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = 'approved' THEN
+        PERFORM spp_search_words_add(NEW.body);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER comment_search_words AFTER INSERT OR UPDATE OF body, status ON dialogue_comment
+    FOR EACH ROW EXECUTE FUNCTION spp_comment_words();
+SELECT spp_search_words_add(body) FROM dialogue_comment WHERE status = 'approved';
+"""
+
+UNDO_WORDS = """
+DROP TRIGGER IF EXISTS comment_search_words ON dialogue_comment;
+DROP FUNCTION IF EXISTS spp_comment_words();
+"""
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -30,21 +50,17 @@ def forwards(apps, schema_editor):
     for lang in CONFIGS:
         execute(f"DROP INDEX IF EXISTS comment_search_{lang}")
     execute(f"ALTER TABLE dialogue_comment ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({vector()}) STORED")
-    for lang in CONFIGS:
-        execute(
-            f"CREATE INDEX comment_search_{lang} ON dialogue_comment USING gin (search_vector) WHERE language = '{lang}'"
-        )
-    execute(
-        "CREATE INDEX comment_search_trigram ON dialogue_comment "
-        "USING gin (spp_unaccent(lower(body)) gin_trgm_ops) WHERE status = 'approved'"
-    )
+    execute("CREATE INDEX comment_search ON dialogue_comment USING gin (search_vector)")
+    for statement in sqlparse.split(WORDS):
+        execute(statement)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     execute = schema_editor.execute
-    execute("DROP INDEX IF EXISTS comment_search_trigram")
+    for statement in sqlparse.split(UNDO_WORDS):
+        execute(statement)
     execute("ALTER TABLE dialogue_comment DROP COLUMN IF EXISTS search_vector")
     for lang, config in CONFIGS.items():
         execute(

@@ -17,6 +17,13 @@ against the column (spp_portal/search.py, StoredVector).
   written ("sécurité") where the stored vector and the query hold the unaccented one ("securite").
 - Statement titles weigh most (A), summaries next (B), bodies least (D), so a statement about
   the searched words comes before one that mentions them.
+- `spp_search_word`: the words of the published texts (4 to 40 letters, lower case, accents kept),
+  with a trigram index (pg_trgm) on their unaccented form, from which a misspelt word's correction
+  is chosen (spp_portal/search.py, corrected_text). Triggers add the words of a statement when it
+  is published, and of its directives, as they are written; dialogue/migrations/0008 does the same
+  for approved comments. Words are only added, never removed: a correction is shown only when the
+  corrected search finds published results, so a word left by a withdrawn text is never shown.
+  Words are inserted in order, so two transactions adding the same words cannot deadlock.
 
 SQLite has none of this and searches with icontains instead: nothing is done there. The SQL is
 written out here, not generated from the search code, so that a later change to the search cannot
@@ -24,6 +31,7 @@ silently change what an old migration built; tests/test_discovery.py checks the 
 the search uses their indexes.
 """
 
+import sqlparse
 from django.db import migrations
 
 CONFIGS = {"en": "english", "fr": "french", "es": "spanish"}
@@ -41,6 +49,49 @@ def statement_vector(lang: str, config: str) -> str:
 
 def directive_vector(lang: str, config: str) -> str:
     return f"to_tsvector('{config}'::regconfig, spp_unaccent(coalesce(text_{lang}, '')))"
+
+
+WORDS = """
+CREATE TABLE IF NOT EXISTS spp_search_word (word text PRIMARY KEY);
+CREATE INDEX IF NOT EXISTS search_word_trigram ON spp_search_word USING gin (spp_unaccent(word) gin_trgm_ops);
+CREATE OR REPLACE FUNCTION spp_search_words_add(document text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO spp_search_word (word)
+    SELECT word FROM unnest(tsvector_to_array(to_tsvector('simple'::regconfig, coalesce(document, '')))) AS word
+    WHERE char_length(word) BETWEEN 4 AND 40 AND word ~ '^[[:alpha:]]+$'
+    ORDER BY word
+    ON CONFLICT DO NOTHING
+$$;
+CREATE OR REPLACE FUNCTION spp_statement_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = 'published' THEN
+        PERFORM spp_search_words_add(concat_ws(' ', NEW.title_en, NEW.summary_en, NEW.body_en, NEW.title_fr,
+                                               NEW.summary_fr, NEW.body_fr, NEW.title_es, NEW.summary_es, NEW.body_es));
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION spp_directive_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM spp_search_words_add(concat_ws(' ', NEW.text_en, NEW.text_fr, NEW.text_es));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER statement_search_words AFTER INSERT OR UPDATE ON priorities_statement
+    FOR EACH ROW EXECUTE FUNCTION spp_statement_words();
+CREATE TRIGGER directive_search_words AFTER INSERT OR UPDATE ON priorities_directive
+    FOR EACH ROW EXECUTE FUNCTION spp_directive_words();
+SELECT spp_search_words_add(concat_ws(' ', title_en, summary_en, body_en, title_fr, summary_fr, body_fr,
+                                      title_es, summary_es, body_es))
+FROM priorities_statement WHERE status = 'published';
+SELECT spp_search_words_add(concat_ws(' ', text_en, text_fr, text_es)) FROM priorities_directive;
+"""
+
+UNDO_WORDS = """
+DROP TRIGGER IF EXISTS statement_search_words ON priorities_statement;
+DROP TRIGGER IF EXISTS directive_search_words ON priorities_directive;
+DROP FUNCTION IF EXISTS spp_statement_words();
+DROP FUNCTION IF EXISTS spp_directive_words();
+DROP FUNCTION IF EXISTS spp_search_words_add(text);
+DROP TABLE IF EXISTS spp_search_word;
+"""
 
 
 def forwards(apps, schema_editor):
@@ -80,12 +131,16 @@ def forwards(apps, schema_editor):
         )
         execute(f"CREATE INDEX statement_search_{lang} ON priorities_statement USING gin (search_{lang})")
         execute(f"CREATE INDEX directive_search_{lang} ON priorities_directive USING gin (search_{lang})")
+    for statement in sqlparse.split(WORDS):
+        execute(statement)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     execute = schema_editor.execute
+    for statement in sqlparse.split(UNDO_WORDS):
+        execute(statement)
     for lang, config in CONFIGS.items():
         execute(f"ALTER TABLE priorities_statement DROP COLUMN IF EXISTS search_{lang}")
         execute(f"ALTER TABLE priorities_directive DROP COLUMN IF EXISTS search_{lang}")
