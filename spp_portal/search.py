@@ -30,7 +30,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Case, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat, Greatest, Replace
 from django.shortcuts import render
@@ -376,7 +376,8 @@ def corrected_text(text: str) -> str | None:
     checked = list(dict.fromkeys(term.lower() for term in terms_of(text) if len(term) >= CORRECTED_MIN_LENGTH))
     if not checked:
         return None
-    with connection.cursor() as cursor:
+    # From where the request's other reads come (a replica for the public pages, spp_portal/replicas.py).
+    with connections[router.db_for_read(Comment)].cursor() as cursor:
         cursor.execute(CORRECTIONS_SQL, [checked])
         found = cursor.fetchall()
     corrections = {
