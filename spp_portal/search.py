@@ -219,13 +219,49 @@ def _page(text: str, filters: Filters, page_number):
     queries = {lang: full_text_query(text, lang) for lang in LANGUAGE_CONFIGS} if full_text else None
     terms = terms_of(text)
     parts = [_matches(searched, filters, queries, terms) for searched in SEARCHED]
-    # UNION ALL: the parts never overlap (kind differs), and without a DISTINCT the count need not
-    # compute every match's rank.
-    combined = parts[0].union(*parts[1:], all=True).order_by("-rank", "-date", "kind", "item")
-    page = Paginator(combined, RESULTS_PER_PAGE).get_page(page_number)
-    rows = list(page.object_list) if page.paginator.count else []
-    page.object_list = _hydrate(rows, filters, queries, terms)
+    # UNION ALL: the parts never overlap (kind differs), so no DISTINCT has to compare them.
+    page = CountingPaginator(parts[0].union(*parts[1:], all=True), RESULTS_PER_PAGE).get_page(page_number)
+    page.object_list = _hydrate(page.object_list, filters, queries, terms)
     return page
+
+
+class CountingPaginator(Paginator):
+    """
+    A page of the matches and their number in one query (count(*) OVER ()): the matches are found,
+    and ranked, once. A page past the last costs a count and the last page (two more queries).
+    """
+
+    ORDER = "rank DESC, date DESC, kind, item"
+
+    def _check_object_list_is_ordered(self):
+        """The union is ordered by the query around it (ORDER), not by the ORM."""
+
+    def get_page(self, number):
+        try:
+            number = max(1, int(number))
+        except (TypeError, ValueError):
+            number = 1
+        rows, total = self._rows(number)
+        if not rows and number > 1:
+            sql, params = self.object_list.query.sql_with_params()
+            with connections[self.object_list.db].cursor() as cursor:
+                cursor.execute(f"SELECT count(*) FROM ({sql}) AS matches", params)  # noqa: S608 - Django's SQL
+                total = cursor.fetchone()[0]
+            number = max(1, -(-total // self.per_page))
+            rows, total = self._rows(number) if total else ([], 0)
+        self.__dict__["count"] = total  # Paginator.count is a cached_property: no COUNT query
+        return self._get_page(rows, number, self)
+
+    def _rows(self, number):
+        sql, params = self.object_list.query.sql_with_params()
+        with connections[self.object_list.db].cursor() as cursor:
+            cursor.execute(
+                f"SELECT kind, item, rank, date, count(*) OVER () FROM ({sql}) AS matches "  # noqa: S608 - Django's SQL
+                f"ORDER BY {self.ORDER} LIMIT %s OFFSET %s",
+                [*params, self.per_page, (number - 1) * self.per_page],
+            )
+            found = cursor.fetchall()
+        return [row[:4] for row in found], (found[0][4] if found else 0)
 
 
 @dataclass(frozen=True)

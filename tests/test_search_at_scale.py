@@ -181,9 +181,9 @@ class TestAccentsStemmingTyposRanking:
     ):
         for number in range(30):
             make_comment(statement, body=f"Port security comment {number}", approve_by=moderator)
-        # cache generation; filter choices (years, priorities); count (0); the corrections; then the
-        # corrected text's count, page and one query per kind on the page (at most three)
-        with django_assert_max_num_queries(1 + 2 + 1 + 1 + 2 + 3):
+        # cache generation; filter choices (years, priorities); the page with its count (none); the
+        # corrections; then the corrected text's page with its count, and one query per kind on it
+        with django_assert_max_num_queries(1 + 2 + 1 + 1 + 1 + 3):
             response = client.get("/en/search/", {"q": "securty comentt", "page": "2"})
         assert response.context["page"].corrected == "security comment"
         assert response.context["page"].paginator.count >= 30
@@ -202,3 +202,25 @@ class TestSQLite:
         assert comments(found(client, "security staff")[1]) == [comment.tracking_number]
         response, results = found(client, "securty")
         assert results == [] and response.context["page"].corrected is None
+
+
+class TestPagination:
+    def test_the_page_and_the_count_come_from_one_query_and_a_page_too_far_is_the_last(
+        self, client, statement, moderator, django_assert_num_queries
+    ):
+        for number in range(25):
+            make_comment(statement, body=f"Rail freight remark {number}", approve_by=moderator)
+        # cache generation; filter choices (years, priorities); the page with the count; the comments on it
+        with django_assert_num_queries(1 + 2 + 1 + 1):
+            response = client.get("/en/search/", {"q": "freight remark"})
+        page = response.context["page"]
+        assert page.paginator.count == 25 and page.paginator.num_pages == 2 and len(page.object_list) == 20
+        assert "25 results" in response.text and "Page 1 of 2" in response.text
+        # past the last page: nothing there, so a count, then the last page (two more queries); the
+        # cache generation is known now
+        with django_assert_num_queries(2 + 1 + 2 + 1):
+            response = client.get("/en/search/", {"q": "freight remark", "page": "999"})
+        page = response.context["page"]
+        assert page.number == 2 and len(page.object_list) == 5 and page.paginator.count == 25
+        ranked = [obj for _kind, obj in found(client, "freight remark", page="2")[1]]
+        assert ranked == [result.object for result in page.object_list]
