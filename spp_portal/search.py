@@ -16,10 +16,11 @@ It composes both apps, so it lives in the project package. Two engines, one page
 - SQLite (the embedded default): every word must appear (icontains) in one of the fields;
   newest first; a snippet around the first word found, with the words marked.
 
-One page of results costs a fixed number of queries: a count and a page over the UNION of
-the three kinds (kind, id, rank, date), then one query per kind on the page to fetch the
-objects (with their headlines on PostgreSQL). A search that finds nothing on PostgreSQL adds
-one query for the corrections, and, if there are any, the same queries for the corrected text.
+One page of results costs a fixed number of queries: one for the page over the UNION of the
+three kinds (kind, id, rank, date) and the number of matches with it (CountingPaginator), then
+one query per kind on the page to fetch the objects (with their headlines on PostgreSQL). A
+search that finds nothing on PostgreSQL adds one query for the corrections, and, if there are
+any, the same queries for the corrected text.
 """
 
 import re
