@@ -4,19 +4,23 @@ Search across published statements, their directives and approved comments.
 It composes both apps, so it lives in the project package. Two engines, one page:
 
 - PostgreSQL: full-text search with each language's text-search configuration (english,
-  french, spanish), so "frontières" finds "frontière" and "fronteras" finds "frontera".
-  Statements and directives are searched through their _en/_fr/_es fields, each with its own
-  configuration; a comment through its body with the configuration of its `language`. Results
-  are ranked (ts_rank) and shown with highlighted snippets (ts_headline). The vectors below
-  are exactly the expressions of the GIN indexes created by priorities/migrations/0007 and
-  dialogue/migrations/0004 (per-language partial indexes on comments), so the planner can
-  use them; tests/test_discovery.py checks it with EXPLAIN.
+  french, spanish), so "frontières" finds "frontière" and "fronteras" finds "frontera", and
+  accent-insensitive ("energia" finds "energía"). The vectors are stored: generated tsvector
+  columns over the unaccented text (search_en/_fr/_es on statements and directives, added by
+  priorities/migrations/0012; search_vector on comments, with the configuration of the comment's
+  `language`, added by dialogue/migrations/0008), each with a GIN index. Matching and ranking
+  (ts_rank) read the column, so no matching text is parsed again; only the page's 20 results are,
+  for their highlighted snippets (ts_headline, with configurations that unaccent each word, so the
+  accented word as written is marked). A query that finds nothing is tried once more with each
+  misspelt word replaced by the closest word of the published texts (pg_trgm; corrected_text).
 - SQLite (the embedded default): every word must appear (icontains) in one of the fields;
   newest first; a snippet around the first word found, with the words marked.
 
-One page of results costs a fixed number of queries: a count and a page over the UNION of
-the three kinds (kind, id, rank, date), then one query per kind on the page to fetch the
-objects (with their headlines on PostgreSQL).
+One page of results costs a fixed number of queries: one for the page over the UNION of the
+three kinds (kind, id, rank, date) and the number of matches with it (CountingPaginator), then
+one query per kind on the page to fetch the objects (with their headlines on PostgreSQL). A
+search that finds nothing on PostgreSQL adds one query for the corrections, and, if there are
+any, the same queries for the corrected text.
 """
 
 import re
@@ -25,10 +29,10 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
+from django.db import connection, connections, router
+from django.db.models import Case, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat, Greatest, Replace
 from django.shortcuts import render
 from django.utils.html import escape
@@ -53,22 +57,62 @@ SNIPPET_CHARS = 220
 MARK_START, MARK_STOP = "\ue000", "\ue001"
 
 
-# --- The indexed expressions ---------------------------------------------------
+# --- The stored vectors ------------------------------------------------------
 
 
-def statement_vector(language: str) -> SearchVector:
-    return SearchVector(
-        f"title_{language}", f"summary_{language}", f"body_{language}", config=LANGUAGE_CONFIGS[language]
+class StoredVector(Expression):
+    """
+    A tsvector column that the migrations add on PostgreSQL (generated and stored), read by name.
+
+    Not a model field: every query of the model would then fetch it, and SQLite has no such column.
+    """
+
+    output_field = SearchVectorField()
+
+    def __init__(self, column: str):
+        super().__init__()
+        self.column = column
+        self.alias = None
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = self.copy()
+        resolved.alias = query.get_initial_alias()
+        return resolved
+
+    def relabeled_clone(self, change_map):
+        clone = self.copy()
+        clone.alias = change_map.get(self.alias, self.alias)
+        return clone
+
+    def as_sql(self, compiler, connection):
+        return f"{compiler.quote_name_unless_alias(self.alias)}.{connection.ops.quote_name(self.column)}", []
+
+
+class Unaccented(Func):
+    """spp_unaccent(text): unaccent() as IMMUTABLE, as the stored columns are built (priorities 0012)."""
+
+    function = "spp_unaccent"
+    output_field = TextField()
+
+
+def statement_vector(language: str) -> StoredVector:
+    """Title (weight A), summary (B) and body in `language`, with its configuration."""
+    return StoredVector(f"search_{language}")
+
+
+def directive_vector(language: str) -> StoredVector:
+    return StoredVector(f"search_{language}")
+
+
+def comment_vector(language: str) -> StoredVector:
+    """One column for every comment, built with the configuration of its own language."""
+    return StoredVector("search_vector")
+
+
+def full_text_query(text: str, language: str) -> SearchQuery:
+    return SearchQuery(
+        Unaccented(Value(text, output_field=TextField())), config=LANGUAGE_CONFIGS[language], search_type="websearch"
     )
-
-
-def directive_vector(language: str) -> SearchVector:
-    return SearchVector(f"text_{language}", config=LANGUAGE_CONFIGS[language])
-
-
-def comment_vector(language: str) -> SearchVector:
-    """Indexed only where Comment.language is `language` (a partial index per language)."""
-    return SearchVector("body", config=LANGUAGE_CONFIGS[language])
 
 
 # --- The form ------------------------------------------------------------------
@@ -153,19 +197,72 @@ def uses_full_text() -> bool:
 
 
 def search(text: str, filters: Filters, *, page_number=None):
-    """One page of results for `text`: a Page whose object_list is a list of Result."""
-    full_text = uses_full_text()
-    queries = {
-        lang: SearchQuery(text, config=LANGUAGE_CONFIGS[lang], search_type="websearch") for lang in LANGUAGE_CONFIGS
-    }
-    terms = terms_of(text)
-    parts = [_matches(searched, filters, queries if full_text else None, terms) for searched in SEARCHED]
-    # UNION ALL: the parts never overlap (kind differs), and without a DISTINCT the count need not
-    # compute every match's rank.
-    combined = parts[0].union(*parts[1:], all=True).order_by("-rank", "-date", "kind", "item")
-    page = Paginator(combined, RESULTS_PER_PAGE).get_page(page_number)
-    page.object_list = _hydrate(list(page.object_list), filters, queries if full_text else None, terms)
+    """
+    One page of results for `text`: a Page whose object_list is a list of Result.
+
+    On PostgreSQL, a text that finds nothing is searched again with its misspelt words corrected;
+    if that finds something, it is the page, and page.corrected the text searched instead (None
+    otherwise): a correction that finds nothing published is never shown.
+    """
+    page = _page(text, filters, page_number)
+    page.corrected = None
+    if not page.paginator.count and uses_full_text():
+        corrected = corrected_text(text)
+        if corrected:
+            retried = _page(corrected, filters, page_number)
+            if retried.paginator.count:
+                page, page.corrected = retried, corrected
     return page
+
+
+def _page(text: str, filters: Filters, page_number):
+    full_text = uses_full_text()
+    queries = {lang: full_text_query(text, lang) for lang in LANGUAGE_CONFIGS} if full_text else None
+    terms = terms_of(text)
+    parts = [_matches(searched, filters, queries, terms) for searched in SEARCHED]
+    # UNION ALL: the parts never overlap (kind differs), so no DISTINCT has to compare them.
+    page = CountingPaginator(parts[0].union(*parts[1:], all=True), RESULTS_PER_PAGE).get_page(page_number)
+    page.object_list = _hydrate(page.object_list, filters, queries, terms)
+    return page
+
+
+class CountingPaginator(Paginator):
+    """
+    A page of the matches and their number in one query (count(*) OVER ()): the matches are found,
+    and ranked, once. A page past the last costs a count and the last page (two more queries).
+    """
+
+    ORDER = "rank DESC, date DESC, kind, item"
+
+    def _check_object_list_is_ordered(self):
+        """The union is ordered by the query around it (ORDER), not by the ORM."""
+
+    def get_page(self, number):
+        try:
+            number = max(1, int(number))
+        except (TypeError, ValueError):
+            number = 1
+        rows, total = self._rows(number)
+        if not rows and number > 1:
+            sql, params = self.object_list.query.sql_with_params()
+            with connections[self.object_list.db].cursor() as cursor:
+                cursor.execute(f"SELECT count(*) FROM ({sql}) AS matches", params)  # noqa: S608 - Django's SQL
+                total = cursor.fetchone()[0]
+            number = max(1, -(-total // self.per_page))
+            rows, total = self._rows(number) if total else ([], 0)
+        self.__dict__["count"] = total  # Paginator.count is a cached_property: no COUNT query
+        return self._get_page(rows, number, self)
+
+    def _rows(self, number):
+        sql, params = self.object_list.query.sql_with_params()
+        with connections[self.object_list.db].cursor() as cursor:
+            cursor.execute(
+                f"SELECT kind, item, rank, date, count(*) OVER () FROM ({sql}) AS matches "  # noqa: S608 - Django's SQL
+                f"ORDER BY {self.ORDER} LIMIT %s OFFSET %s",
+                [*params, self.per_page, (number - 1) * self.per_page],
+            )
+            found = cursor.fetchall()
+        return [row[:4] for row in found], (found[0][4] if found else 0)
 
 
 @dataclass(frozen=True)
@@ -177,7 +274,7 @@ class Searched:
     priority: str  # the lookup that the priority filter applies to
     year: str  # the lookup that the year filter applies to (the statement's year, as in the archive)
     text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite)
-    vector: Callable[[str], SearchVector]  # their indexed vector in a language (PostgreSQL)
+    vector: Callable[[str], StoredVector]  # their stored vector in a language (PostgreSQL)
     date: str
     # A comment is written in one language (its `language`) and indexed only under it; the
     # record has a text per language. Only comments have an author, so only they take the
@@ -217,8 +314,8 @@ SEARCHED = [
 ]
 
 
-def _matches(searched: Searched, filters: Filters, queries, terms):
-    """The one query builder: the (kind, item, rank, date) rows of one kind that match (PostgreSQL or SQLite)."""
+def _rows(searched: Searched, filters: Filters) -> QuerySet:
+    """The public rows of one kind that the filters leave."""
     rows = searched.rows()
     if searched.written_in_one_language:
         author_filters = {
@@ -233,6 +330,12 @@ def _matches(searched: Searched, filters: Filters, queries, terms):
         rows = rows.filter(**{searched.priority: filters.priority})
     if filters.year:
         rows = rows.filter(**{searched.year: filters.year})
+    return rows
+
+
+def _matches(searched: Searched, filters: Filters, queries, terms):
+    """The one query builder: the (kind, item, rank, date) rows of one kind that match (PostgreSQL or SQLite)."""
+    rows = _rows(searched, filters)
     if queries is None:
         fields = dict.fromkeys(field for lang in filters.languages for field in searched.text_fields(lang))
         rows = rows.filter(_icontains_all(list(fields), terms))
@@ -276,6 +379,52 @@ def _icontains_all(fields: list[str], terms: list[str]) -> Q:
     return condition
 
 
+# --- Typos (PostgreSQL) ---------------------------------------------------------
+
+CORRECTED_MIN_LENGTH = 4  # shorter words have too few trigrams to guess from (and the table has none)
+CORRECTION_MIN_SIMILARITY = 0.4  # pg_trgm's similarity() between the typed word and its correction
+
+CORRECTIONS_SQL = """
+SELECT typed.term, best.word, best.similarity, best.same
+FROM unnest(%s::text[]) AS typed (term)
+CROSS JOIN LATERAL (
+    SELECT word,
+           similarity(spp_unaccent(word), spp_unaccent(typed.term)) AS similarity,
+           spp_unaccent(word) = spp_unaccent(typed.term) AS same
+    FROM spp_search_word
+    WHERE spp_unaccent(word) %% spp_unaccent(typed.term)
+    ORDER BY 2 DESC, word <> spp_unaccent(word) DESC, word
+    LIMIT 1
+) AS best
+"""
+
+
+def corrected_text(text: str) -> str | None:
+    """
+    `text` with each word that no published text contains replaced by the closest word that one
+    does, or None when there is nothing to correct. One query.
+
+    The words are those of spp_search_word (priorities/migrations/0012: the words of published
+    statements, their directives and approved comments, added by triggers), the closest found
+    through its trigram index (pg_trgm's `%` and similarity(), accents ignored; the accented
+    spelling preferred). A word found as typed is kept. The caller shows the correction only if
+    the corrected text finds something.
+    """
+    checked = list(dict.fromkeys(term.lower() for term in terms_of(text) if len(term) >= CORRECTED_MIN_LENGTH))
+    if not checked:
+        return None
+    # From where the request's other reads come (a replica for the public pages, spp_portal/replicas.py).
+    with connections[router.db_for_read(Comment)].cursor() as cursor:
+        cursor.execute(CORRECTIONS_SQL, [checked])
+        found = cursor.fetchall()
+    corrections = {
+        term: word for term, word, similarity, same in found if not same and similarity >= CORRECTION_MIN_SIMILARITY
+    }
+    if not corrections:
+        return None
+    return re.sub(r"[^\W_]+", lambda match: corrections.get(match.group(0).lower(), match.group(0)), text)
+
+
 # --- Turning a page of (kind, id) into results with snippets ---------------------
 
 
@@ -284,7 +433,8 @@ def _headline(expression, lang: str, queries):
     return SearchHeadline(
         unmarked,
         queries[lang],
-        config=LANGUAGE_CONFIGS[lang],
+        # The same stemmer after unaccent, word by word: the word is marked as written, accents and all.
+        config=f"spp_{LANGUAGE_CONFIGS[lang]}",
         start_sel=MARK_START,
         stop_sel=MARK_STOP,
         max_words=35,

@@ -1,0 +1,228 @@
+"""Search that scales (issue 17 item 3): stored vectors, accents, stemming, typos, ranking; SQLite unchanged."""
+
+import pytest
+from django.db import connection
+
+from dialogue.demo import CommentSeeder
+from dialogue.models import Comment
+from priorities.models import Statement
+from spp_portal import search as portal_search
+
+from .factories import make_comment, make_statement
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limit")]
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="stored tsvector columns, unaccent and pg_trgm are PostgreSQL's"
+)
+on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the icontains fallback is SQLite's engine")
+
+
+@pytest.fixture
+def statement():
+    return make_statement(
+        title_en="Joint statement on pipeline permits",
+        title_fr="Déclaration commune sur les permis de pipeline",
+        title_es="Declaración conjunta sobre los permisos de oleoductos",
+        body_en="Ministers agreed to review pipeline permits together.",
+        body_fr="Les ministres ont convenu d'examiner ensemble les permis de pipeline.",
+        body_es="Los ministros acordaron revisar juntos los permisos de oleoductos.",
+    )
+
+
+def found(client, query, lang="en", **filters):
+    response = client.get(f"/{lang}/search/", {"q": query, **filters})
+    assert response.status_code == 200
+    return response, [(result.kind, result.object) for result in response.context["page"].object_list]
+
+
+def comments(results):
+    return [obj.tracking_number for kind, obj in results if kind == "comment"]
+
+
+@on_postgresql
+class TestStoredVectors:
+    def test_each_comment_stores_its_vector_unaccented_in_its_language(self, statement, moderator):
+        french = make_comment(statement, body="La sécurité des frontières.", language="fr", approve_by=moderator)
+        english = make_comment(statement, body="Security at the borders.", approve_by=moderator)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, search_vector::text FROM dialogue_comment WHERE id IN (%s, %s)", [french.pk, english.pk]
+            )
+            vectors = dict(cursor.fetchall())
+        # French stemmer over the unaccented text; English stemmer for the English comment
+        assert "'securit'" in vectors[french.pk] and "'frontier'" in vectors[french.pk]
+        assert "'secur'" in vectors[english.pk] and "'border'" in vectors[english.pk]
+        # an edit to the body (a moderator's redaction) recomputes it
+        Comment.objects.filter(pk=english.pk).update(body="Customs at the crossings.")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT search_vector::text FROM dialogue_comment WHERE id = %s", [english.pk])
+            assert cursor.fetchone()[0] == "'cross':4 'custom':1"
+
+    def test_statement_vectors_weigh_the_title_most(self, statement):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT search_fr::text FROM priorities_statement WHERE id = %s", [statement.pk])
+            vector = cursor.fetchone()[0]
+        assert "'declar':1A" in vector  # "Déclaration", unaccented, stemmed, weight A
+        assert "'ministr'" in vector
+
+    def test_the_gin_indexes_exist_and_the_search_uses_them(self, statement):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%%search%%'")
+            indexes = dict(cursor.fetchall())
+        for lang in portal_search.LANGUAGE_CONFIGS:
+            assert f"USING gin (search_{lang})" in indexes[f"statement_search_{lang}"]
+            assert f"USING gin (search_{lang})" in indexes[f"directive_search_{lang}"]
+        assert "USING gin (search_vector)" in indexes["comment_search"]
+        assert "gin_trgm_ops" in indexes["search_word_trigram"]
+        # The search's own query of comments, as it runs, answered from the per-language indexes,
+        # over enough realistic comments that the planner has a choice to make.
+        CommentSeeder(statement, lambda message: None).seed(1000, 0, kind="approved")
+        with connection.cursor() as cursor:
+            # what autovacuum does after a bulk load: statistics, and the GIN index's pending entries merged
+            cursor.execute("ANALYZE dialogue_comment")
+            cursor.execute("SELECT gin_clean_pending_list('comment_search'::regclass)")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        queries = {lang: portal_search.full_text_query("Zanzibarité", lang) for lang in portal_search.LANGUAGE_CONFIGS}
+        comment_kind = next(kind for kind in portal_search.SEARCHED if kind.kind == "comment")
+        plan = portal_search._matches(comment_kind, portal_search.Filters(), queries, ["Zanzibarité"]).explain()
+        assert "Bitmap Index Scan on comment_search" in plan, plan
+        statement_kind = next(kind for kind in portal_search.SEARCHED if kind.kind == "statement")
+        sql = str(portal_search._matches(statement_kind, portal_search.Filters(), queries, ["Zanzibarité"]).query)
+        # (a handful of statements: the planner rightly reads them all; tests/test_discovery.py checks
+        # each language's index alone)
+        assert '"priorities_statement"."search_fr" @@' in sql and "to_tsvector" not in sql
+
+    def test_ranking_reads_the_stored_vector_not_the_text(self, statement):
+        queries = {lang: portal_search.full_text_query("pipeline", lang) for lang in portal_search.LANGUAGE_CONFIGS}
+        comment_kind = next(kind for kind in portal_search.SEARCHED if kind.kind == "comment")
+        sql = str(portal_search._matches(comment_kind, portal_search.Filters(), queries, ["pipeline"]).query)
+        assert 'ts_rank("dialogue_comment"."search_vector"' in sql
+        assert "to_tsvector" not in sql
+
+
+@on_postgresql
+class TestAccentsStemmingTyposRanking:
+    def test_accents_do_not_matter(self, client, statement, moderator):
+        spanish = make_comment(
+            statement, body="La energía limpia cruza la frontera.", language="es", approve_by=moderator
+        )
+        french = make_comment(statement, body="La sécurité passe avant tout.", language="fr", approve_by=moderator)
+        response, results = found(client, "energia", "es")
+        assert spanish.tracking_number in comments(results)
+        assert response.context["page"].corrected is None  # found as typed, not as a typo
+        assert spanish.tracking_number in comments(found(client, "ENERGÍA", "es")[1])
+        response, results = found(client, "securite", "fr")
+        assert french.tracking_number in comments(results) and response.context["page"].corrected is None
+        assert "<mark>sécurité</mark>" in response.text  # the word as written is marked
+        assert french.tracking_number in comments(found(client, "sécurité", "fr")[1])
+
+    def test_each_language_stems_with_its_own_rules(self, client, statement, moderator):
+        english = make_comment(statement, body="Inspections delayed the trucks.", approve_by=moderator)
+        french = make_comment(
+            statement, body="Les camions attendent aux frontières.", language="fr", approve_by=moderator
+        )
+        spanish = make_comment(
+            statement, body="Los camiones esperan en las fronteras.", language="es", approve_by=moderator
+        )
+        assert english.tracking_number in comments(found(client, "inspection delay truck")[1])
+        assert french.tracking_number in comments(found(client, "camion frontière", "fr")[1])
+        assert spanish.tracking_number in comments(found(client, "camión frontera", "es")[1])
+        # a French comment is not stemmed as English: "attendent" is found by "attendre" only in French rules
+        assert french.tracking_number in comments(found(client, "attendre", "fr")[1])
+
+    def test_a_typo_is_corrected_when_nothing_matches(self, client, statement, moderator):
+        comment = make_comment(statement, body="Port security needs more staff.", approve_by=moderator)
+        response, results = found(client, "securty staff")
+        assert comment.tracking_number in comments(results)
+        assert response.context["page"].corrected == "security staff"
+        assert "Showing the results for “security staff”" in response.text
+        assert "<mark>security</mark>" in response.text
+
+    def test_a_french_typo_is_corrected_to_the_accented_word(self, client, statement, moderator):
+        comment = make_comment(statement, body="La sécurité passe avant tout.", language="fr", approve_by=moderator)
+        response, results = found(client, "securte", "fr")
+        assert comment.tracking_number in comments(results)
+        assert response.context["page"].corrected == "sécurité"
+
+    def test_words_that_match_are_not_corrected(self, client, statement, moderator):
+        make_comment(statement, body="Port security needs more staff.", approve_by=moderator)
+        response, results = found(client, "pipeline")
+        assert results and response.context["page"].corrected is None
+        response, results = found(client, "qwertyuiop")
+        assert results == [] and response.context["page"].corrected is None
+        assert "Nothing matches your search" in response.text
+
+    def test_ranking_puts_the_statement_about_it_first_then_the_comment_that_says_it_most(
+        self, client, statement, moderator
+    ):
+        once = make_comment(statement, body="One remark about pipeline safety.", approve_by=moderator)
+        often = make_comment(
+            statement, body="Pipeline permits, pipeline routes, pipeline safety: pipelines.", approve_by=moderator
+        )
+        _response, results = found(client, "pipeline")
+        assert results[0] == ("statement", statement)  # in its title (weight A)
+        order = comments(results)
+        assert order.index(often.tracking_number) < order.index(once.tracking_number)
+
+    def test_nothing_unpublished_is_found_or_suggested(self, client, statement, moderator):
+        pending = make_comment(statement, body="Zanzibarite smuggling at the port.")
+        rejected = make_comment(statement, body="Zanzibarite again.", approve_by=moderator)
+        rejected.status = Comment.Status.REJECTED
+        rejected.save()
+        draft = make_statement(title_en="Draft on zanzibarite", status=Statement.Status.DRAFT)
+        for query in ["zanzibarite", "Zanzibarité", "zanzibarit", "zanzibarrite"]:
+            response, results = found(client, query)
+            assert results == [], query
+            assert response.context["page"].corrected is None, query
+            assert "smuggling" not in response.text and "Draft on" not in response.text, query
+        assert Comment.objects.filter(pk__in=[pending.pk, rejected.pk]).count() == 2 and draft.pk
+
+    def test_a_corrected_search_costs_a_fixed_number_of_queries(
+        self, client, statement, moderator, django_assert_max_num_queries
+    ):
+        for number in range(30):
+            make_comment(statement, body=f"Port security comment {number}", approve_by=moderator)
+        # cache generation; filter choices (years, priorities); the page with its count (none); the
+        # corrections; then the corrected text's page with its count, and one query per kind on it
+        with django_assert_max_num_queries(1 + 2 + 1 + 1 + 1 + 3):
+            response = client.get("/en/search/", {"q": "securty comentt", "page": "2"})
+        assert response.context["page"].corrected == "security comment"
+        assert response.context["page"].paginator.count >= 30
+        assert response.context["page"].number == 2
+
+
+@on_sqlite
+class TestSQLite:
+    def test_no_stored_columns_and_words_found_as_typed(self, client, statement, moderator):
+        columns = [
+            column.name
+            for column in connection.introspection.get_table_description(connection.cursor(), "dialogue_comment")
+        ]
+        assert "search_vector" not in columns
+        comment = make_comment(statement, body="Port security needs more staff.", approve_by=moderator)
+        assert comments(found(client, "security staff")[1]) == [comment.tracking_number]
+        response, results = found(client, "securty")
+        assert results == [] and response.context["page"].corrected is None
+
+
+class TestPagination:
+    def test_the_page_and_the_count_come_from_one_query_and_a_page_too_far_is_the_last(
+        self, client, statement, moderator, django_assert_num_queries
+    ):
+        for number in range(25):
+            make_comment(statement, body=f"Rail freight remark {number}", approve_by=moderator)
+        # cache generation; filter choices (years, priorities); the page with the count; the comments on it
+        with django_assert_num_queries(1 + 2 + 1 + 1):
+            response = client.get("/en/search/", {"q": "freight remark"})
+        page = response.context["page"]
+        assert page.paginator.count == 25 and page.paginator.num_pages == 2 and len(page.object_list) == 20
+        assert "25 results" in response.text and "Page 1 of 2" in response.text
+        # past the last page: nothing there, so a count, then the last page (two more queries); the
+        # cache generation is known now
+        with django_assert_num_queries(2 + 1 + 2 + 1):
+            response = client.get("/en/search/", {"q": "freight remark", "page": "999"})
+        page = response.context["page"]
+        assert page.number == 2 and len(page.object_list) == 5 and page.paginator.count == 25
+        ranked = [obj for _kind, obj in found(client, "freight remark", page="2")[1]]
+        assert ranked == [result.object for result in page.object_list]
