@@ -52,12 +52,25 @@ CSV_FIELDS = [
 ]
 
 
-def comments_for_export(statement: Statement):
-    """The approved comments on a statement, oldest first, with only the public fields, in chunks."""
+def public_comments():
+    """
+    Every published comment with only its public fields, and its official responses (one query
+    per chunk or page): what the open-data downloads, the bulk dump and the public API read.
+    """
     return (
         Comment.objects.published()
-        .filter(statement=statement)
-        .only("pk", "tracking_number", "fingerprint", "submitted_at", "language", "body", "directive_id", "author_id")
+        .only(
+            "pk",
+            "tracking_number",
+            "fingerprint",
+            "submitted_at",
+            "decided_at",
+            "language",
+            "body",
+            "directive_id",
+            "author_id",
+            "statement_id",
+        )
         .annotate(
             author_name=F("author__stakeholder__display_name"),
             country=F("author__stakeholder__country"),
@@ -65,6 +78,7 @@ def comments_for_export(statement: Statement):
             organisation=F("author__stakeholder__organisation"),
             priority_slug=F("priority__slug"),
             parent_tracking=F("parent__tracking_number"),
+            statement_slug=F("statement__slug"),
         )
         .prefetch_related(
             Prefetch(
@@ -74,9 +88,12 @@ def comments_for_export(statement: Statement):
                 ).order_by("created_at", "pk"),
             )
         )
-        .order_by("submitted_at", "pk")
-        .iterator(chunk_size=CHUNK)
     )
+
+
+def comments_for_export(statement: Statement):
+    """The approved comments on a statement, oldest first, with only the public fields, in chunks."""
+    return public_comments().filter(statement=statement).order_by("submitted_at", "pk").iterator(chunk_size=CHUNK)
 
 
 def comment_record(comment: Comment) -> dict:
