@@ -175,7 +175,9 @@ class CommentFilters(Schema):
     has_official_response: bool | None = None
     since: datetime.datetime | None = Field(None, description="Submitted at or after (ISO 8601; UTC when no offset).")
     until: datetime.datetime | None = Field(None, description="Submitted before (ISO 8601; UTC when no offset).")
-    cursor: str | None = Field(None, max_length=200, description="From the previous page's next_cursor.")
+    cursor: str | None = Field(
+        None, max_length=200, pattern=r"^[-A-Za-z0-9_]+$", description="From the previous page's next_cursor."
+    )
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 

@@ -124,10 +124,15 @@ class PublicApiMiddleware:
                 response=response,
             )
         response = _as_problem(request, response)
+        if not response.streaming and response.status_code != 304:
+            # A cached answer may be sent compressed: its length is that of what is sent.
+            response["Content-Length"] = str(len(response.content))
         return _cors(_limit_headers(response, window))
 
     def _render(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        # Set below for what is actually sent (the cache may keep these headers and send a compressed body).
+        del response["Content-Length"]
         if response.status_code == 200 and not response.streaming:
             response["ETag"] = f'W/"{hashlib.sha256(response.content).hexdigest()[:32]}"'
             response["Last-Modified"] = http_date()

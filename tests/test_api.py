@@ -341,3 +341,11 @@ def test_the_cache_holds_no_rate_limit_of_another_caller(client):
     client.get("/api/v1/statements/", REMOTE_ADDR="203.0.113.1")
     cache_hit = client.get("/api/v1/statements/", REMOTE_ADDR="203.0.113.2")
     assert cache_hit["RateLimit-Remaining"] == str(int(cache_hit["RateLimit-Limit"]) - 1)
+
+
+def test_a_cached_answer_sent_compressed_says_its_own_length(client):
+    """The cache keeps the answer's headers and sends it gzip-compressed: Content-Length must be the sent body's."""
+    client.get("/api/v1/priorities/")
+    compressed = client.get("/api/v1/priorities/", HTTP_ACCEPT_ENCODING="gzip")
+    assert compressed["Content-Encoding"] == "gzip"
+    assert int(compressed["Content-Length"]) == len(compressed.content)
