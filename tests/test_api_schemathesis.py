@@ -1,10 +1,10 @@
 """
 Schemathesis against the live API (a real server thread, pytest-django's live_server), from the
 OpenAPI document the API serves: generated requests, valid (positive) and not (negative), for every
-operation; no answer may be a 5xx, and every answer must conform to the document (status, content
-type, headers, body), and invalid requests must be refused. Modest example counts keep it well under two minutes, in the normal suite (so
-CI runs it). Each operation's strategy is driven by Hypothesis here rather than by schemathesis's
-pytest plugin, whose lazy fixture loader does not run under pytest 9.
+operation. No answer may be a 5xx, every answer must conform to the document (status, content type,
+headers, body), and invalid requests must be refused. Modest example counts keep it well under two
+minutes, in the normal suite (so CI runs it). Each operation's strategy is driven by Hypothesis here
+rather than by schemathesis's pytest plugin, whose lazy fixture loader does not run under pytest 9.
 """
 
 import pytest

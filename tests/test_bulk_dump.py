@@ -30,7 +30,7 @@ def test_the_dump_holds_every_published_comment_and_nothing_else_with_a_checked_
     author = make_user(email="someone.private@example.org", organisation="Acme Freight")
     first, second = make_statement(), make_statement()
     published = [make_comment(first, author=author, approve_by=moderator) for _ in range(3)]
-    published.append(make_comment(second, author=author, approve_by=moderator, body="=HYPERLINK(\"x\") a formula"))
+    published.append(make_comment(second, author=author, approve_by=moderator, body='=HYPERLINK("x") a formula'))
     services.response_post(comment=published[0], moderator=moderator, government="US", body="Noted.", language="en")
     pending = make_comment(first, author=author)
     hidden = make_comment(first, author=author, approve_by=moderator)
