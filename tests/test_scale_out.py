@@ -349,7 +349,7 @@ def test_the_api_limits_count_requests_on_both_servers_with_and_without_a_key(cl
         assert status == 200, f"anonymous API request {number + 1} was refused ({status})"
         remaining.append(int(headers["RateLimit-Remaining"]))
     assert remaining == list(range(API_ANONYMOUS_LIMIT - 1, -1, -1)), "the two servers did not count as one"
-    status, body, headers = reader.request(b + url)
+    status, _body, headers = reader.request(b + url)
     assert status == 429 and headers["Content-Type"] == "application/problem+json"
     assert int(headers["Retry-After"]) >= 1 and headers["RateLimit-Limit"] == str(API_ANONYMOUS_LIMIT)
 
