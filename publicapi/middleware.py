@@ -106,11 +106,14 @@ class PublicApiMiddleware:
             )
             response["Retry-After"] = str(window.reset)
             return _cors(_limit_headers(response, window))
+        head = request.method == "HEAD"
+        if head:  # answered as GET, without the body
+            request.method = "GET"
         language = request.GET.get("lang", "")
         if language in LANGUAGES:
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        if request.method in {"GET", "HEAD"} and request.path in self.cached:
+        if request.method == "GET" and request.path in self.cached:
             response = self.cached[request.path](request)
         else:
             response = self._render(request)
@@ -127,6 +130,8 @@ class PublicApiMiddleware:
         if not response.streaming and response.status_code != 304:
             # A cached answer may be sent compressed: its length is that of what is sent.
             response["Content-Length"] = str(len(response.content))
+            if head:
+                response.content = b""
         return _cors(_limit_headers(response, window))
 
     def _render(self, request: HttpRequest) -> HttpResponse:

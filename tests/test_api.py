@@ -349,3 +349,11 @@ def test_a_cached_answer_sent_compressed_says_its_own_length(client):
     compressed = client.get("/api/v1/priorities/", HTTP_ACCEPT_ENCODING="gzip")
     assert compressed["Content-Encoding"] == "gzip"
     assert int(compressed["Content-Length"]) == len(compressed.content)
+
+
+def test_head_is_answered_as_get_without_the_body(client):
+    get = client.get("/api/v1/priorities/")
+    head = client.head("/api/v1/priorities/")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["Content-Length"] == get["Content-Length"] and head["ETag"] == get["ETag"]

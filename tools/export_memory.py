@@ -111,7 +111,11 @@ def seed(count: int) -> None:
     missing = count - approved.count()
     if missing > 0:
         # The seeder skips the rare tracking number it generates twice: ask for a few more.
-        CommentSeeder(statement, print).seed(missing + missing // 1000 + 1, 0, kind="approved")
+        # In batches of 100,000: the seeder looks its tracking numbers up in one query, and SQLite
+        # refuses a query with a million parameters.
+        seeder, total = CommentSeeder(statement, print), missing + missing // 1000 + 1
+        for start in range(0, total, 100_000):
+            seeder.seed(min(100_000, total - start), 0, kind="approved")
         pks = list(approved.order_by("pk").values_list("pk", flat=True)[::10])
         OfficialResponse.objects.bulk_create(
             [
