@@ -106,6 +106,9 @@ class PublicApiMiddleware:
             )
             response["Retry-After"] = str(window.reset)
             return _cors(_limit_headers(response, window))
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            # As RefuseInvalidCharactersMiddleware does for the pages, before the cache drops undeclared parameters.
+            return _cors(problem_response(request, 400, "Bad Request", "The query string holds a NUL byte."))
         head = request.method == "HEAD"
         if head:  # answered as GET, without the body
             request.method = "GET"
