@@ -150,11 +150,12 @@ class PublicApiMiddleware:
 def _api_key(request: HttpRequest) -> tuple[ApiKey | None, HttpResponse | None]:
     token = request.headers.get("X-API-Key", "")
     authorization = request.headers.get("Authorization", "")
-    if not token and authorization:
-        scheme, _space, credentials = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
-            return None, _unauthorised(request, "Send the key as Authorization: Bearer <key> or X-API-Key: <key>.")
+    scheme, _space, credentials = authorization.partition(" ")
+    # Another scheme (a staging site's Basic authentication in front) is not the API's: ignored.
+    if not token and scheme.lower() == "bearer":
         token = credentials.strip()
+        if not token:
+            return None, _unauthorised(request, "Send the key as Authorization: Bearer <key> or X-API-Key: <key>.")
     if not token:
         return None, None
     key = ApiKey.find(token)

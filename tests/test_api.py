@@ -357,3 +357,10 @@ def test_head_is_answered_as_get_without_the_body(client):
     assert head.status_code == 200
     assert head.content == b""
     assert head["Content-Length"] == get["Content-Length"] and head["ETag"] == get["ETag"]
+
+
+def test_another_authorization_scheme_is_not_a_key(client):
+    """A Basic authentication in front of a staging site is passed on: the API answers as to anyone."""
+    answer = client.get("/api/v1/priorities/", HTTP_AUTHORIZATION="Basic c3RhZ2luZzpzZWNyZXQ=")
+    assert answer.status_code == 200
+    assert client.get("/api/v1/priorities/", HTTP_AUTHORIZATION="Bearer ").status_code == 401
