@@ -12,11 +12,14 @@ output written row by row, so a statement with 100,000 comments is exported with
 them in memory (`make export-memory`, tools/export_memory.py, measures it).
 """
 
+import datetime
 import json
 from pathlib import Path
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import F, Prefetch
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +34,9 @@ from .models import Comment, OfficialResponse
 from .spreadsheet import csv_lines
 
 CHUNK = 2000
+# The bulk dump (dialogue/bulk.py, manage.py dump_open_data): the pointer to the latest one, and each one's manifest.
+DUMP_LATEST = "latest.json"
+DUMP_MANIFEST = "manifest.json"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "comments.schema.json"
 LICENCE_NAME = gettext_lazy("Open Data Licence of the North American Dialogue Portal")
 CSV_FIELDS = [
@@ -52,12 +58,25 @@ CSV_FIELDS = [
 ]
 
 
-def comments_for_export(statement: Statement):
-    """The approved comments on a statement, oldest first, with only the public fields, in chunks."""
+def public_comments():
+    """
+    Every published comment with only its public fields, and its official responses (one query
+    per chunk or page): what the open-data downloads, the bulk dump and the public API read.
+    """
     return (
         Comment.objects.published()
-        .filter(statement=statement)
-        .only("pk", "tracking_number", "fingerprint", "submitted_at", "language", "body", "directive_id", "author_id")
+        .only(
+            "pk",
+            "tracking_number",
+            "fingerprint",
+            "submitted_at",
+            "decided_at",
+            "language",
+            "body",
+            "directive_id",
+            "author_id",
+            "statement_id",
+        )
         .annotate(
             author_name=F("author__stakeholder__display_name"),
             country=F("author__stakeholder__country"),
@@ -65,6 +84,7 @@ def comments_for_export(statement: Statement):
             organisation=F("author__stakeholder__organisation"),
             priority_slug=F("priority__slug"),
             parent_tracking=F("parent__tracking_number"),
+            statement_slug=F("statement__slug"),
         )
         .prefetch_related(
             Prefetch(
@@ -74,9 +94,12 @@ def comments_for_export(statement: Statement):
                 ).order_by("created_at", "pk"),
             )
         )
-        .order_by("submitted_at", "pk")
-        .iterator(chunk_size=CHUNK)
     )
+
+
+def comments_for_export(statement: Statement):
+    """The approved comments on a statement, oldest first, with only the public fields, in chunks."""
+    return public_comments().filter(statement=statement).order_by("submitted_at", "pk").iterator(chunk_size=CHUNK)
 
 
 def comment_record(comment: Comment) -> dict:
@@ -176,8 +199,40 @@ def schema(request):
 def open_data(request):
     """What can be downloaded, under which licence, with its schema."""
     statements = Statement.objects.published()
+    dump = latest_dump()
+    if dump is not None:
+        dump["generated"] = datetime.datetime.fromisoformat(dump["generated_at"])
     return render(
         request,
         "dialogue/open_data.html",
-        {"statements": statements, "schema_url": reverse("dialogue:open-data-schema")},
+        {"statements": statements, "schema_url": reverse("dialogue:open-data-schema"), "dump": dump},
     )
+
+
+def latest_dump() -> dict | None:
+    """The manifest of the latest complete bulk dump, or None when none was written (or it cannot be read)."""
+    try:
+        with default_storage.open(f"{settings.OPEN_DATA_DUMP_PREFIX.rstrip('/')}/{DUMP_LATEST}") as file:
+            return json.load(file)
+    except (OSError, ValueError):
+        return None
+
+
+@require_GET
+def dump_file(request, name):
+    """A file of the latest bulk dump (manage.py dump_open_data), from the storage it was written to."""
+    manifest = latest_dump()
+    if manifest is None:
+        raise Http404
+    if name == DUMP_MANIFEST:
+        path = f"{manifest['folder']}/{DUMP_MANIFEST}"
+    else:
+        path = next((file["path"] for file in manifest["files"] if file["name"] == name), None)
+    if path is None:
+        raise Http404
+    try:
+        stream = default_storage.open(path)
+    except OSError as error:
+        raise Http404 from error
+    content_type = "application/json" if name == DUMP_MANIFEST else "application/gzip"
+    return FileResponse(stream, as_attachment=name != DUMP_MANIFEST, filename=name, content_type=content_type)

@@ -55,6 +55,7 @@ urlpatterns = [
     path("priorities/<slug:slug>/feed/", feeds.PriorityActivityFeed(), name="priority-activity-feed"),
     path("open-data/", open_data.open_data, name="open-data"),
     path("open-data/comments.schema.json", open_data.schema, name="open-data-schema"),
+    path("open-data/dumps/latest/<str:name>", open_data.dump_file, name="open-data-dump"),
     path("open-data/statements/<slug:slug>/comments.csv", open_data.comments_csv, name="open-data-csv"),
     path("open-data/statements/<slug:slug>/comments.json", open_data.comments_json, name="open-data-json"),
     path("participation/", participation.dashboard, name="participation"),

@@ -16,6 +16,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
@@ -27,25 +28,51 @@ from .clientip import client_ip
 from .events import RATE_LIMITED, security_event
 
 
+@dataclass(frozen=True)
+class Window:
+    """Where a client stands in its current window: for the RateLimit-* headers of the API."""
+
+    limit: int
+    count: int  # attempts in this window, this one included (0: the cache could not count)
+    reset: int  # seconds until the window ends
+    seconds: int = 0  # the window's length
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def count(request: HttpRequest, *, scope: str, limit: int, seconds: int, key: str = "") -> Window:
+    """
+    Count one attempt at `scope` by this client (its address, or `key` when given, e.g. a user or
+    an API key) in the current fixed window of `seconds`, and say where it stands.
+    """
+    now = time.time()
+    window = int(now // seconds)
+    reset = max(1, math.ceil((window + 1) * seconds - now))
+    who = hashlib.sha256((key or client_ip(request) or "unknown").encode()).hexdigest()[:32]
+    cache_key = f"ratelimit:{scope}:{seconds}:{who}:{window}"
+    try:
+        attempts = 1 if cache.add(cache_key, 1, timeout=seconds + 1) else cache.incr(cache_key)
+    except ValueError:  # the window expired between add and incr: this is the first attempt of the next one
+        attempts = 1
+    except Exception:  # an unreachable cache must not refuse the request (see above)
+        attempts = 0
+    return Window(limit=limit, count=attempts, reset=reset, seconds=seconds)
+
+
 def hit(request: HttpRequest, *, scope: str, limit: int, seconds: int, key: str = "") -> int | None:
     """
     Count one attempt at `scope` by this client (its address, or `key` when given, e.g. a user).
     None while the client is within `limit` attempts per `seconds`; otherwise the number of
     seconds until it may try again.
     """
-    now = time.time()
-    window = int(now // seconds)
-    who = hashlib.sha256((key or client_ip(request) or "unknown").encode()).hexdigest()[:32]
-    cache_key = f"ratelimit:{scope}:{seconds}:{who}:{window}"
-    try:
-        count = 1 if cache.add(cache_key, 1, timeout=seconds + 1) else cache.incr(cache_key)
-    except ValueError:  # the window expired between add and incr: this is the first attempt of the next one
-        count = 1
-    except Exception:  # an unreachable cache must not refuse the request (see above)
-        return None
-    if count <= limit:
-        return None
-    return max(1, math.ceil((window + 1) * seconds - now))
+    window = count(request, scope=scope, limit=limit, seconds=seconds, key=key)
+    return window.reset if window.exceeded else None
 
 
 def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "pagecache",
     "priorities",
     "dialogue",
+    "publicapi",
     "spp_portal",
 ]
 
@@ -120,6 +121,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # After the language is known (its 404 and 400 pages speak it), before any view reads the path.
+    # /api/ only: CORS, API keys, rate limits, conditional requests, the page cache, problem details
+    # (before the next one, so that its 400 for a NUL byte is answered as problem details too).
+    "publicapi.middleware.PublicApiMiddleware",
     "spp_portal.middleware.RefuseInvalidCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -395,6 +399,9 @@ CAPITAL_TIME_ZONES = [
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The default storage holds the open-data dumps (manage.py dump_open_data): a folder here, or
+# any Django storage backend (an object store) configured in its place.
+MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -492,6 +499,14 @@ VERIFY_RATE_LIMIT = (env_int("VERIFY_RATE_LIMIT_COUNT", 20), 60)
 REPORT_RATE_LIMIT = (env_int("REPORT_RATE_LIMIT_COUNT", 10), 600)
 SUPPORT_RATE_LIMIT = (env_int("SUPPORT_RATE_LIMIT_COUNT", 30), 600)
 CSP_REPORT_RATE_LIMIT = (60, 60)
+# The public API (/api/v1/): requests an hour per client address without a key, and per key with one.
+API_RATE_LIMIT_ANONYMOUS = (env_int("API_RATE_LIMIT_ANONYMOUS_COUNT", 300), 3600)
+API_RATE_LIMIT_KEY = (env_int("API_RATE_LIMIT_KEY_COUNT", 5000), 3600)
+# Keys one person may create in an hour, and hold at once (revoked ones do not count).
+API_KEY_CREATE_RATE_LIMIT = (20, 3600)
+API_KEYS_PER_ACCOUNT = 10
+# Where `manage.py dump_open_data` writes the bulk dumps, in the default storage.
+OPEN_DATA_DUMP_PREFIX = "open-data/dumps"
 CSP_REPORT_MAX_BYTES = 16 * 1024
 
 # Powerful browser features the portal never uses, refused to it and to anything it might embed.

@@ -12,6 +12,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from publicapi.api import api
+
 from . import search, views
 from .sitemaps import SITEMAPS
 
@@ -58,6 +60,8 @@ urlpatterns = [
     path("csp-report", views.csp_report, name="csp-report"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # The public API, without a language prefix (?lang= or Accept-Language chooses the texts' language).
+    path("api/v1/", api.urls),
 ]
 
 urlpatterns += i18n_patterns(
@@ -65,6 +69,7 @@ urlpatterns += i18n_patterns(
     path("search/", search.search_view, name="search"),
     path("", include("priorities.urls")),
     path("", include("dialogue.urls")),
+    path("", include("publicapi.urls")),
     *ACCOUNT_FORMS_THAT_EMAIL,
     path("accounts/", include("allauth.urls")),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),

@@ -1,5 +1,5 @@
 """The layers point one way (DESIGN.md, Architecture):
-safeguards ← outbox ← pagecache ← priorities ← dialogue ← spp_portal."""
+safeguards ← outbox ← pagecache ← priorities ← dialogue ← publicapi ← spp_portal."""
 
 import re
 from pathlib import Path
@@ -27,11 +27,12 @@ def test_the_graph_sees_the_imports_it_checks():
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
-        ("safeguards", {"pagecache", "priorities", "dialogue", "spp_portal"}),
-        ("outbox", {"pagecache", "priorities", "dialogue", "spp_portal"}),
-        ("pagecache", {"priorities", "dialogue", "spp_portal"}),
-        ("priorities", {"dialogue", "spp_portal"}),
-        ("dialogue", {"spp_portal"}),
+        ("safeguards", {"pagecache", "priorities", "dialogue", "publicapi", "spp_portal"}),
+        ("outbox", {"pagecache", "priorities", "dialogue", "publicapi", "spp_portal"}),
+        ("pagecache", {"priorities", "dialogue", "publicapi", "spp_portal"}),
+        ("priorities", {"dialogue", "publicapi", "spp_portal"}),
+        ("dialogue", {"publicapi", "spp_portal"}),
+        ("publicapi", {"spp_portal"}),
     ],
 )
 def test_no_package_imports_a_layer_above_it(package, forbidden):

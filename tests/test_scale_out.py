@@ -7,6 +7,8 @@ Redis database number used by nothing else, exactly as N servers behind a load b
 
 - a session made by signing in on one server is valid on the other;
 - the comment rate limit (COMMENT_RATE_LIMIT_COUNT=3) and the search limit count requests made on both;
+- so do the public API's limits, without a key (per address) and with one (per key), and a key
+  revoked through one server is refused by the other;
 - allauth's failed-login limit counts failures on both, per client address behind the load balancer
   (TRUSTED_PROXY_COUNT=1): a forged X-Forwarded-For neither dodges it nor locks out a neighbour;
 - a comment approved through one server is on the other's anonymous page at once, although
@@ -42,6 +44,7 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 STATEMENT = "/en/statements/2008-02-28-joint-statement-los-cabos/"
 COMMENT_LIMIT = 3
 SEARCH_LIMIT = 3
+API_ANONYMOUS_LIMIT, API_KEY_LIMIT = 4, 6
 PUBLIC_HOST = "localhost"
 PASSWORD = "dialogue-demo-2008"  # seed_demo's development password
 
@@ -106,6 +109,8 @@ class Cluster:
             COMMENT_RATE_LIMIT_COUNT=str(COMMENT_LIMIT),
             COMMENT_RATE_LIMIT_SECONDS="600",
             SEARCH_RATE_LIMIT_COUNT=str(SEARCH_LIMIT),
+            API_RATE_LIMIT_ANONYMOUS_COUNT=str(API_ANONYMOUS_LIMIT),
+            API_RATE_LIMIT_KEY_COUNT=str(API_KEY_LIMIT),
             # Behind one load balancer, as in production (README, Security): the tests below send what
             # it forwards, X-Forwarded-For ending with the client's address.
             TRUSTED_PROXY_COUNT="1",
@@ -230,11 +235,11 @@ class Browser:
         # What the load balancer would forward for this browser: "<anything the client wrote>, <its address>".
         self.forwarded_for = forwarded_for
 
-    def request(self, url: str, data: dict | None = None) -> tuple[int, str, dict]:
+    def request(self, url: str, data: dict | None = None, headers: dict | None = None) -> tuple[int, str, dict]:
         body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         # Every request names the public host, as the load balancer passes it on: allauth keys its
         # failed-login limit by site domain (the Host header), which differs per server port here.
-        headers = {"Host": PUBLIC_HOST}
+        headers = {"Host": PUBLIC_HOST, **(headers or {})}
         if self.forwarded_for:
             headers["X-Forwarded-For"] = self.forwarded_for
         request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310
@@ -332,6 +337,40 @@ def test_the_search_rate_limit_counts_searches_on_both_servers(cluster):
     assert status == 429 and int(headers["Retry-After"]) >= 1
     assert "Too many attempts" in page
     assert Browser(forwarded_for="198.51.100.78").request(f"{b}/en/search/?q=border")[0] == 200
+
+
+def test_the_api_limits_count_requests_on_both_servers_with_and_without_a_key(cluster):
+    a, b = cluster.urls
+    url = "/api/v1/statements/"
+    reader = Browser(forwarded_for="198.51.100.90")
+    remaining = []
+    for number in range(API_ANONYMOUS_LIMIT):
+        status, _body, headers = reader.request([a, b][number % 2] + url)
+        assert status == 200, f"anonymous API request {number + 1} was refused ({status})"
+        remaining.append(int(headers["RateLimit-Remaining"]))
+    assert remaining == list(range(API_ANONYMOUS_LIMIT - 1, -1, -1)), "the two servers did not count as one"
+    status, _body, headers = reader.request(b + url)
+    assert status == 429 and headers["Content-Type"] == "application/problem+json"
+    assert int(headers["Retry-After"]) >= 1 and headers["RateLimit-Limit"] == str(API_ANONYMOUS_LIMIT)
+
+    # The same address with a key: the key's own, higher limit, also counted across both servers.
+    token = cluster.shell(
+        "from django.contrib.auth import get_user_model; from publicapi.models import ApiKey;"
+        "owner = get_user_model().objects.get(email='stakeholder@example.com');"
+        "print(ApiKey.generate(owner=owner, name='scale-out')[1])"
+    )
+    for number in range(API_KEY_LIMIT):
+        status, _body, headers = reader.request([b, a][number % 2] + url, headers={"X-API-Key": token})
+        assert status == 200, f"request {number + 1} with a key was refused ({status})"
+    status, _body, headers = reader.request(a + url, headers={"Authorization": f"Bearer {token}"})
+    assert status == 429 and headers["RateLimit-Limit"] == str(API_KEY_LIMIT)
+
+    cluster.shell(
+        "from django.utils import timezone; from publicapi.models import ApiKey;"
+        "print(ApiKey.objects.filter(name='scale-out').update(revoked_at=timezone.now()))"
+    )
+    fresh = Browser(forwarded_for="198.51.100.91")
+    assert fresh.request(b + url, headers={"X-API-Key": token})[0] == 401, "a revoked key was accepted"
 
 
 def test_a_comment_approved_on_one_server_is_shown_at_once_by_the_other(cluster):

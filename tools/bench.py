@@ -68,6 +68,7 @@ PAGES = [
     Page("search 'border', anonymous", "/en/search/?q=border", optional=True),
     Page("priorities list, anonymous", "/en/priorities/"),
     Page("statements archive, anonymous", "/en/statements/"),
+    Page("API comments (1,000), first page, anon", f"/api/v1/comments/?statement={SEED_STATEMENT}", target=0.3),
 ]
 # The statement whose comments the open-data export streams (100,000 approved comments).
 EXPORT_STATEMENT = "demo-statement-0001"
@@ -169,6 +170,7 @@ def server_environment(database_url: str) -> dict[str, str]:
         PORTAL_URL="http://127.0.0.1:8000",
         # wrk is one client asking as fast as it can: the search limit per client would measure 429s.
         SEARCH_RATE_LIMIT_COUNT="1000000000",
+        API_RATE_LIMIT_ANONYMOUS_COUNT="1000000000",
         SPP_BENCHMARK="1",
         # Seeding 100,000 comments and VACUUM ANALYZE take longer than a request's statement may.
         DATABASE_STATEMENT_TIMEOUT="0",

@@ -3,8 +3,8 @@ The portal's layers as its code imports them: which package imports which, and f
 
     python -m tools.import_graph      # prints the graph the README's Layout section shows
 
-The layers, bottom first: safeguards ← outbox ← pagecache ← priorities ← dialogue ← spp_portal. A package may import
-those below it, never one above (tests/test_layers.py fails on an arrow pointing up), and never
+The layers, bottom first: safeguards ← outbox ← pagecache ← priorities ← dialogue ← publicapi ← spp_portal.
+A package may import those below it, never one above (tests/test_layers.py fails on an arrow pointing up), and never
 inside a function, where an import would only hide a cycle.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["safeguards", "outbox", "pagecache", "priorities", "dialogue", "spp_portal"]
+LAYERS = ["safeguards", "outbox", "pagecache", "priorities", "dialogue", "publicapi", "spp_portal"]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ PUBLIC = [
     PageKind("search", "/{lang}/search/?q=border"),
     PageKind("participation", "/{lang}/participation/"),
     PageKind("open-data", "/{lang}/open-data/"),
+    PageKind("api-reference", "/{lang}/api/"),
     PageKind("moderation-policy", "/{lang}/dialogue/moderation-policy/"),
     PageKind("moderation-report", "/{lang}/dialogue/moderation-report/"),
     PageKind("verify", "/{lang}/dialogue/verify/"),
@@ -64,6 +65,7 @@ ACCOUNT = [
     PageKind("my-submissions", "/{lang}/dialogue/mine/"),
     PageKind("profile", "/{lang}/accounts/profile/"),
     PageKind("my-data", "/{lang}/accounts/my-data/"),
+    PageKind("api-keys", "/{lang}/accounts/api-keys/"),
     PageKind("email", "/{lang}/accounts/email/"),
     PageKind("two-factor", "/{lang}/accounts/2fa/"),
 ]
