@@ -293,6 +293,39 @@ class FlagForm(forms.Form):
         self.helper.form_tag = False
 
 
+class AppealForm(forms.Form):
+    explanation = forms.CharField(
+        label=_("Why should the decision change?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("A moderator of another country reads it with your comment. You can appeal once."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class AppealDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("grant", _("Grant the appeal: publish the comment")),
+            ("refuse", _("Turn the appeal down: the rejection stands")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Reason, emailed to the author"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
 class VerifyForm(forms.Form):
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=20)
     text = forms.CharField(

@@ -270,6 +270,9 @@ class ModerationEvent(models.Model):
         FLAGS_UPHELD = "flags_upheld", _("Reports upheld")
         RESPOND = "respond", _("Official response")
         ANONYMISE = "anonymise", _("Author's account deleted")
+        APPEAL = "appeal", _("Appealed by the author")
+        APPEAL_UPHELD = "appeal_upheld", _("Appeal turned down")
+        APPEAL_REVERSED = "appeal_reversed", _("Appeal granted: published")
 
     comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="events", verbose_name=_("comment"))
     actor = models.ForeignKey(
@@ -331,6 +334,40 @@ def reason_missing(action: str, reason: str | None) -> bool:
     return action in {ModerationEvent.Action.REJECT, ModerationEvent.Action.HIDE} and (
         reason not in RejectionReason.values
     )
+
+
+class Appeal(models.Model):
+    """
+    The author of a rejected comment asks for the decision to be looked at again: once per comment
+    (one-to-one), within settings.APPEAL_DAYS of the rejection, decided by a moderator of another
+    country than the one who rejected it (dialogue.services.appeal_decide).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a moderator")
+        UPHELD = "upheld", _("Turned down: the rejection stands")
+        REVERSED = "reversed", _("Granted: the comment is published")
+
+    comment = models.OneToOneField(Comment, on_delete=models.PROTECT, related_name="appeal", verbose_name=_("comment"))
+    explanation = models.TextField(_("why the decision should change"), max_length=2000)
+    submitted_at = models.DateTimeField(_("appealed at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    first_decider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("rejected by")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("reason given to the author"), blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "pk"]
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+
+    def __str__(self):
+        return f"{self.comment_id}: {self.status}"
 
 
 class Support(models.Model):

@@ -26,8 +26,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pagecache.cache import cached_fragment
 
 from . import services
-from .forms import BulkDecisionForm, DecisionForm, HideForm, LogFilterForm, QueueFilterForm, ResponseForm
-from .models import Comment, Flag, ModerationEvent
+from .forms import (
+    AppealDecisionForm,
+    BulkDecisionForm,
+    DecisionForm,
+    HideForm,
+    LogFilterForm,
+    QueueFilterForm,
+    ResponseForm,
+)
+from .models import Appeal, Comment, Flag, ModerationEvent
 from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
@@ -286,6 +294,48 @@ def respond(request, tracking):
     return _render_detail(request, comment, response_form=form, status=400)
 
 
+@requires("dialogue.moderate_comment")
+@require_http_methods(["GET", "POST"])
+def appeals(request):
+    """Appeals waiting, oldest first, each with its comment, the rejection and the author's reasons; a
+    moderator of the first decider's country sees why they cannot decide it, instead of the form."""
+    form = None
+    if request.method == "POST":
+        appeal = get_object_or_404(Appeal.objects.select_related("comment"), pk=request.POST.get("appeal"))
+        form = AppealDecisionForm(request.POST, prefix=f"appeal-{appeal.pk}")
+        if form.is_valid():
+            try:
+                services.appeal_decide(
+                    appeal=appeal,
+                    moderator=request.user,
+                    grant=form.cleaned_data["decision"] == "grant",
+                    note=form.cleaned_data["note"],
+                )
+            except services.DialogueError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Appeal decided; its author is told why."))
+                return redirect("dialogue:moderation-appeals")
+    waiting = list(
+        Appeal.objects.filter(status=Appeal.Status.PENDING).select_related(
+            "comment__statement", "comment__author__stakeholder", "first_decider__stakeholder"
+        )
+    )
+    for appeal in waiting:
+        appeal.conflict = services.appeal_conflict(appeal, request.user)
+        appeal.form = (
+            form
+            if form is not None and form.prefix == f"appeal-{appeal.pk}"
+            else AppealDecisionForm(prefix=f"appeal-{appeal.pk}")
+        )
+    return render(
+        request,
+        "dialogue/moderation/appeals.html",
+        {"section": "appeals", "appeals": waiting},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
 def _log_events(request):
     form = LogFilterForm(request.GET or None)
     events = ModerationEvent.objects.select_related("comment")  # newest first (Meta.ordering)
@@ -349,5 +399,6 @@ def moderation_counts() -> dict:
         lambda: {
             "pending": Comment.objects.pending().count(),
             "flagged": Comment.objects.flagged().count(),
+            "appeals": Appeal.objects.filter(status=Appeal.Status.PENDING).count(),
         },
     )

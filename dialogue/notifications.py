@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from .adapter import email_subject, preferred_language, sender
-from .models import Comment, OfficialResponse
+from .models import Appeal, Comment, OfficialResponse
 
 
 def _send(comment: Comment, template: str, extra: dict | None = None) -> bool:
@@ -29,6 +29,8 @@ def _send(comment: Comment, template: str, extra: dict | None = None) -> bool:
             "receipt_url": settings.PORTAL_URL + reverse("dialogue:receipt", args=[comment.tracking_number]),
             "statement_url": settings.PORTAL_URL + comment.statement.get_absolute_url(),
             "profile_url": settings.PORTAL_URL + reverse("dialogue:profile"),
+            "mine_url": settings.PORTAL_URL + reverse("dialogue:mine"),
+            "appeal_days": settings.APPEAL_DAYS,
             **(extra or {}),
         }
         subject = email_subject(render_to_string(f"dialogue/email/{template}_subject.txt", context))
@@ -74,3 +76,10 @@ def send_reply(reply_id: int) -> bool:
     if not parent.author.stakeholder.notify_replies:
         return False
     return _send(parent, "reply", {"reply": reply})
+
+
+def send_appeal_outcome(appeal_id: int) -> bool:
+    """An appeal was decided: its author is told the outcome and the reason, in their language."""
+    appeal = Appeal.objects.select_related("comment__author__stakeholder", "comment__statement").get(pk=appeal_id)
+    template = "appeal_granted" if appeal.status == Appeal.Status.REVERSED else "appeal_refused"
+    return _send(appeal.comment, template, {"appeal": appeal})

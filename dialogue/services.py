@@ -27,6 +27,7 @@ from . import notifications
 from .models import (
     REASON_REQUIRED,
     TEXT_CHANGED,
+    Appeal,
     Comment,
     Flag,
     ModerationEvent,
@@ -469,6 +470,105 @@ def response_post(*, comment: Comment, moderator, government: str, body: str, la
     notifications.send_response(response.pk)
     invalidate_public_pages(tags=[comment.statement.cache_tag])
     return response
+
+
+# --- Appeals ------------------------------------------------------------------
+
+
+def appeal_deadline(comment: Comment):
+    """Until when a rejected comment's author may appeal (None: it cannot be appealed)."""
+    if comment.status != Status.REJECTED or comment.decided_at is None:
+        return None
+    return comment.decided_at + datetime.timedelta(days=settings.APPEAL_DAYS)
+
+
+@transaction.atomic
+def appeal_submit(*, comment: Comment, author, explanation: str) -> Appeal:
+    """The author of a rejected comment appeals, once, within APPEAL_DAYS, saying why."""
+    comment = _locked(comment)
+    if comment.author_id != author.pk:
+        raise NotAllowed(_("Only the author of a comment can appeal its rejection."))
+    deadline = appeal_deadline(comment)
+    if deadline is None:
+        raise NotAllowed(_("Only a rejected comment can be appealed."))
+    if Appeal.objects.filter(comment=comment).exists():
+        raise NotAllowed(_("This comment was already appealed: each decision can be appealed once."))
+    if timezone.now() > deadline:
+        raise NotAllowed(
+            _("The time to appeal this decision ended %(days)s days after it.") % {"days": settings.APPEAL_DAYS}
+        )
+    explanation = clean_body(explanation)
+    if not explanation:
+        raise NotAllowed(_("Say why the decision should change."))
+    rejection = comment.events.filter(action=Action.REJECT).first()  # newest first
+    appeal = Appeal.objects.create(
+        comment=comment, explanation=explanation, first_decider=rejection.actor if rejection else None
+    )
+    _event(comment, actor=author, action=Action.APPEAL, from_status=comment.status)
+    return appeal
+
+
+def moderator_country(user) -> str:
+    stakeholder = Stakeholder.objects.filter(user=user).only("country").first()
+    return stakeholder.country if stakeholder else ""
+
+
+def appeal_conflict(appeal: Appeal, moderator) -> str:
+    """Why this moderator may not decide this appeal ("" if they may): a moderator of another country
+    than the first decider's decides it, and never the author nor the first decider themself."""
+    if reason := appeal.comment.conflict_of_interest(moderator):
+        return reason
+    if appeal.first_decider_id == moderator.pk:
+        return str(_("You rejected this comment: a moderator of another country decides the appeal."))
+    first_country = moderator_country(appeal.first_decider) if appeal.first_decider_id else ""
+    if first_country and moderator_country(moderator) == first_country:
+        return str(
+            _(
+                "The comment was rejected by a moderator of %(country)s: "
+                "a moderator of another country decides the appeal."
+            )
+            % {"country": Stakeholder.Country(first_country).label}
+        )
+    return ""
+
+
+@transaction.atomic
+def appeal_decide(*, appeal: Appeal, moderator, grant: bool, note: str) -> Appeal:
+    """Grant the appeal (the comment is published) or turn it down (the rejection stands), with a reason
+    the author is emailed in their language."""
+    comment = _locked(appeal.comment)
+    appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    if appeal.status != Appeal.Status.PENDING:
+        raise AlreadyDecided(_("This appeal was already decided."))
+    if reason := appeal_conflict(appeal, moderator):
+        raise ConflictOfInterest(reason)
+    note = clean_body(note)
+    if not note:
+        raise NotAllowed(_("Give the author the reason for this decision."))
+    now = timezone.now()
+    from_status = comment.status
+    if grant:
+        comment.status = Status.APPROVED
+        comment.decided_at = now
+        comment.decision_reason = ""
+        comment.decision_note = note
+        comment.save(update_fields=["status", "decided_at", "decision_reason", "decision_note"])
+    appeal.status = Appeal.Status.REVERSED if grant else Appeal.Status.UPHELD
+    appeal.decided_by = moderator
+    appeal.decided_at = now
+    appeal.decision_note = note
+    appeal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    _event(
+        comment,
+        actor=moderator,
+        action=Action.APPEAL_REVERSED if grant else Action.APPEAL_UPHELD,
+        from_status=from_status,
+        note=note,
+    )
+    notifications.send_appeal_outcome(appeal.pk)
+    if grant:
+        invalidate_public_pages(tags=[comment.statement.cache_tag])
+    return appeal
 
 
 # --- Accounts -----------------------------------------------------------------

@@ -29,6 +29,7 @@ urlpatterns = [
     path("dialogue/comments/<tracking:tracking>/withdraw/", views.comment_withdraw, name="comment-withdraw"),
     path("dialogue/comments/<tracking:tracking>/report/", views.comment_flag, name="comment-flag"),
     path("dialogue/comments/<tracking:tracking>/support/", views.comment_support, name="comment-support"),
+    path("dialogue/comments/<tracking:tracking>/appeal/", views.comment_appeal, name="comment-appeal"),
     path("dialogue/receipt/<tracking:tracking>/", views.receipt, name="receipt"),
     path("dialogue/mine/", views.my_submissions, name="mine"),
     path("dialogue/verify/", views.verify, name="verify"),
@@ -38,6 +39,7 @@ urlpatterns = [
     path("moderation/bulk/", moderation.bulk_decide, name="moderation-bulk"),
     path("moderation/log/", moderation.audit_log, name="moderation-log"),
     path("moderation/log.csv", moderation.audit_log_csv, name="moderation-log-csv"),
+    path("moderation/appeals/", moderation.appeals, name="moderation-appeals"),
     path("moderation/comments/<tracking:tracking>/", moderation.comment_detail, name="moderation-comment"),
     *[
         path(

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,8 +20,8 @@ from safeguards.ratelimit import rate_limit
 
 from . import services
 from .adapter import ensure_stakeholder
-from .forms import CommentForm, DeleteAccountForm, EditCommentForm, FlagForm, ProfileForm, VerifyForm
-from .models import Comment, ModerationEvent, Stakeholder, Support
+from .forms import AppealForm, CommentForm, DeleteAccountForm, EditCommentForm, FlagForm, ProfileForm, VerifyForm
+from .models import Appeal, Comment, ModerationEvent, Stakeholder, Support
 from .personal_data import personal_data
 from .text import clean_body, fingerprint, normalise_tracking_number
 
@@ -145,11 +145,17 @@ def receipt(request, tracking):
 def my_submissions(request):
     comments = (
         Comment.objects.filter(author=request.user)
-        .select_related("statement", "directive", "priority")
+        .select_related("statement", "directive", "priority", "appeal")
         .with_news()
         .newest_first()
     )
     page = Paginator(comments, SUBMISSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for comment in page.object_list:
+        appeal = getattr(comment, "appeal", None) if comment.status == Comment.Status.REJECTED else None
+        comment.appeal_status = appeal.get_status_display() if appeal else ""
+        deadline = services.appeal_deadline(comment)
+        comment.appealable = appeal is None and deadline is not None and now <= deadline
     return render(request, "dialogue/mine.html", {"page": page})
 
 
@@ -231,6 +237,30 @@ def comment_support(request, tracking):
     return render(request, "dialogue/support.html", {"comment": comment, "supported": supported})
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_appeal(request, tracking):
+    """The author of a rejected comment appeals the decision, once, within APPEAL_DAYS."""
+    comment = get_object_or_404(
+        Comment.objects.select_related("statement").filter(author=request.user), tracking_number=tracking
+    )
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appeal_submit(comment=comment, author=request.user, explanation=form.cleaned_data["explanation"])
+        except services.DialogueError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your appeal is sent. You will be emailed the decision and its reason."))
+            return redirect("dialogue:mine")
+    return render(
+        request,
+        "dialogue/appeal.html",
+        {"form": form, "comment": comment, "deadline": services.appeal_deadline(comment)},
+        status=400 if form.errors else 200,
+    )
+
+
 @require_GET
 def moderation_policy(request):
     """The numbered rules moderators decide by; rejections and reports cite them."""
@@ -245,6 +275,8 @@ DECISION_ACTIONS = [
     ModerationEvent.Action.FLAGS_UPHELD,
     ModerationEvent.Action.FLAGS_DISMISSED,
     ModerationEvent.Action.RESTORE,
+    ModerationEvent.Action.APPEAL_UPHELD,
+    ModerationEvent.Action.APPEAL_REVERSED,
 ]
 
 
@@ -273,6 +305,11 @@ def moderation_report(request):
         .annotate(n=Count("pk"))
         .order_by("comment__author__stakeholder__country", "action"),
         "countries": dict(Stakeholder.Country.choices),
+        "appeals": Appeal.objects.aggregate(
+            total=Count("pk"),
+            waiting=Count("pk", filter=Q(status=Appeal.Status.PENDING)),
+            reversed=Count("pk", filter=Q(status=Appeal.Status.REVERSED)),
+        ),
     }
     return render(request, "dialogue/moderation_report.html", context)
 

@@ -301,6 +301,8 @@ MFA_TOTP_ISSUER = "North American Dialogue Portal"
 
 # At most this many submissions per stakeholder in this many seconds.
 COMMENT_RATE_LIMIT = (env_int("COMMENT_RATE_LIMIT_COUNT", 5), env_int("COMMENT_RATE_LIMIT_SECONDS", 600))
+# How long the author of a rejected comment may appeal the decision (days after the rejection).
+APPEAL_DAYS = env_int("APPEAL_DAYS", 30)
 # Distinct reports that hide a published comment until a moderator reviews it.
 FLAG_THRESHOLD = env_int("FLAG_THRESHOLD", 3)
 # The version of the terms of participation a new stakeholder accepts (recorded with the date).

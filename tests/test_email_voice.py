@@ -268,6 +268,19 @@ def test_comment_emails_receipt_decisions_response_and_reply(outbox, language):
     services.comment_reject(comment=rejected, moderator=moderator, seen=rejected.fingerprint, reason="off_topic")
     assert_portal_voice(only(author.email), language)
 
+    # Appeals: granted and turned down, each decided by a moderator of another country.
+    for grant in (True, False):
+        appealed = make_comment(statement, author=author, language=language)
+        services.comment_reject(comment=appealed, moderator=moderator, seen=appealed.fingerprint, reason="off_topic")
+        appeal = services.appeal_submit(comment=appealed, author=author, explanation="It is on topic, please look.")
+        mail.outbox.clear()
+        services.appeal_decide(
+            appeal=appeal, moderator=make_moderator(country="MX"), grant=grant, note="Reviewed again with care."
+        )
+        outcome = only(author.email)
+        assert_portal_voice(outcome, language)
+        assert "Reviewed again with care." in outcome.body
+
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_moderation_digest_in_the_portal_voice(outbox, language):

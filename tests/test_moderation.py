@@ -7,6 +7,7 @@ import re
 import threading
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dialogue import services
-from dialogue.models import Comment, Flag, ModerationEvent, OfficialResponse
+from dialogue.models import Appeal, Comment, Flag, ModerationEvent, OfficialResponse
 from outbox import delivery
 from outbox.models import Message as OutboxMessage
 
@@ -129,7 +130,7 @@ class TestQueue:
         settings.PUBLIC_PAGE_CACHE_SECONDS = 0  # and rendered afresh, it still does not grow
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/moderation/").status_code == 200
-        assert len(queries) == 10, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        assert len(queries) == 11, "\n".join(q["sql"][:150] for q in queries.captured_queries)
 
     def test_the_cached_listing_is_current_after_a_decision(self, client, statement, moderator):
         first = make_comment(statement, body="First in the cached queue.")
@@ -825,3 +826,83 @@ class TestConflictOfInterest:
         other = Client()
         other.force_login(make_moderator(display_name="Other"))
         assert f"Approve {own.tracking_number}" in other.get("/en/moderation/").text
+
+
+class TestAppeals:
+    """A rejected author appeals once, within the period; a moderator of another country decides."""
+
+    @pytest.fixture
+    def canadian(self):
+        return make_moderator(display_name="Camille", country="CA")
+
+    @pytest.fixture
+    def rejected(self, statement, canadian):
+        author = make_user("appellant@example.org", display_name="Appellant", preferred_language="es")
+        comment = make_comment(statement, author=author, body="A comment rejected, then appealed by its author.")
+        services.comment_reject(comment=comment, moderator=canadian, seen=comment.fingerprint, reason="off_topic")
+        comment.refresh_from_db()
+        return comment
+
+    def test_the_author_appeals_once_from_my_submissions(self, client, rejected):
+        client.force_login(rejected.author)
+        mine = client.get("/en/dialogue/mine/").text
+        assert f"/en/dialogue/comments/{rejected.tracking_number}/appeal/" in mine
+        url = f"/en/dialogue/comments/{rejected.tracking_number}/appeal/"
+        empty = client.post(url, {"explanation": ""})
+        assert empty.status_code == 400 and "This field is required." in empty.text
+        assert client.post(url, {"explanation": "It is on topic: it answers the second directive."}).status_code == 302
+        assert "Waiting for a moderator" in client.get("/en/dialogue/mine/").text
+        again = client.post(url, {"explanation": "Once more, with feeling and more words."})
+        assert again.status_code == 400 and "already appealed" in again.text
+        assert Appeal.objects.filter(comment=rejected).count() == 1
+
+    def test_no_appeal_after_the_period_nor_by_someone_else(self, rejected, settings):
+        with pytest.raises(services.NotAllowed, match="Only the author"):
+            services.appeal_submit(comment=rejected, author=make_user(), explanation="Not mine to appeal at all.")
+        late = rejected.decided_at + datetime.timedelta(days=settings.APPEAL_DAYS, seconds=1)
+        with time_machine.travel(late), pytest.raises(services.NotAllowed, match="time to appeal"):
+            services.appeal_submit(comment=rejected, author=rejected.author, explanation="Too late by a second.")
+        assert not Appeal.objects.exists()
+
+    def test_refused_to_the_first_deciders_country_accepted_from_another(
+        self, client, rejected, canadian, django_capture_on_commit_callbacks
+    ):
+        appeal = services.appeal_submit(comment=rejected, author=rejected.author, explanation="Please look again.")
+        other_canadian = make_moderator(display_name="Claude", country="CA")
+        for moderator in (canadian, other_canadian):
+            with pytest.raises(services.ConflictOfInterest):
+                services.appeal_decide(appeal=appeal, moderator=moderator, grant=True, note="Looks fine.")
+        client.force_login(other_canadian)
+        page = client.get("/en/moderation/appeals/").text
+        assert "a moderator of another country decides the appeal" in page and "Decide the appeal" not in page
+
+        mexican = make_moderator(display_name="Marisol", country="MX")
+        client.force_login(mexican)
+        assert "Decide the appeal" in client.get("/en/moderation/appeals/").text
+        prefix = f"appeal-{appeal.pk}"
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/en/moderation/appeals/",
+                {"appeal": appeal.pk, f"{prefix}-decision": "grant", f"{prefix}-note": "It answers the directive."},
+            )
+        assert response.status_code == 302
+        rejected.refresh_from_db()
+        appeal.refresh_from_db()
+        assert rejected.status == Status.APPROVED and appeal.status == Appeal.Status.REVERSED
+        assert "A comment rejected, then appealed" in client.get(rejected.statement.get_absolute_url()).text
+        assert ModerationEvent.objects.filter(comment=rejected, action="appeal_reversed", actor=mexican).exists()
+        # The author is told, in their language (Spanish), with the reason.
+        told = [m for m in mail.outbox if m.to == ["appellant@example.org"]][-1]
+        assert "apelación" in told.subject.lower() and "It answers the directive." in told.body
+        report = client.get("/en/dialogue/moderation-report/").text
+        assert "1 rejection appealed by its author: 1 reversed" in report
+
+    def test_an_appeal_turned_down_keeps_the_comment_rejected(self, rejected):
+        appeal = services.appeal_submit(comment=rejected, author=rejected.author, explanation="Please look again.")
+        services.appeal_decide(
+            appeal=appeal, moderator=make_moderator(country="US"), grant=False, note="Still off topic."
+        )
+        rejected.refresh_from_db()
+        assert rejected.status == Status.REJECTED
+        with pytest.raises(services.AlreadyDecided):
+            services.appeal_decide(appeal=appeal, moderator=make_moderator(country="MX"), grant=True, note="No.")

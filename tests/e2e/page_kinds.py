@@ -73,6 +73,7 @@ STAKEHOLDER = [
     PageKind("receipt", "/{lang}/dialogue/receipt/{receipt}/"),
     # A comment by someone else, with its long link and word: the support page quotes it whole.
     PageKind("support", "/{lang}/dialogue/comments/{published}/support/"),
+    PageKind("appeal", "/{lang}/dialogue/comments/{rejected}/appeal/"),
     PageKind("two-factor-set-up", "/{lang}/accounts/2fa/totp/activate/"),
 ]
 MODERATOR = [
@@ -80,6 +81,7 @@ MODERATOR = [
     PageKind("moderation-flagged", "/{lang}/moderation/?status=flagged"),
     PageKind("moderation-decision", "/{lang}/moderation/comments/{pending}/"),
     PageKind("moderation-published-comment", "/{lang}/moderation/comments/{published}/"),
+    PageKind("moderation-appeals", "/{lang}/moderation/appeals/"),
     PageKind("audit-log", "/{lang}/moderation/log/"),
 ]
 PUBLISHER = [
@@ -161,6 +163,12 @@ def build_world() -> dict:
     pending = make_comment(statement, author=cooperative, body=f"A comment waiting for a decision, with {LONG_LINK}.")
     flagged = make_comment(statement, body="A published comment that someone reported.", approve_by=moderator)
     services.comment_flag(comment=flagged, flagger=stakeholder, reason="off_topic", note=LONG_WORD)
+    # A rejected comment of the stakeholder's to appeal, and one of the cooperative's appealed already.
+    rejected = make_comment(statement, author=stakeholder, body="Off topic, and the stakeholder disagrees.")
+    services.comment_reject(comment=rejected, moderator=moderator, seen=rejected.fingerprint, reason="off_topic")
+    appealed = make_comment(statement, author=cooperative, body=f"Rejected, then appealed: {LONG_WORD}.")
+    services.comment_reject(comment=appealed, moderator=moderator, seen=appealed.fingerprint, reason="off_topic")
+    services.appeal_submit(comment=appealed, author=cooperative, explanation=f"It is on topic: {LONG_LINK}")
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
@@ -170,5 +178,6 @@ def build_world() -> dict:
             "receipt": receipt.tracking_number,
             "pending": pending.tracking_number,
             "published": first.tracking_number,
+            "rejected": rejected.tracking_number,
         },
     }
