@@ -90,7 +90,7 @@ PAGES = [
         "/en/moderation/",
         0.25,
         MODERATOR,
-        markers=(SIGNED_IN, "10,000 pending"),
+        markers=(SIGNED_IN, "comments wait, oldest first."),
     ),
     Page(
         "search, 1,200 distinct queries",
