@@ -8,20 +8,29 @@ Not a test: a measurement, run by hand and recorded in the README. It
    runs only with DJANGO_DEBUG=1;
 2. serves it the production way: gunicorn with 2 workers on a free port of 127.0.0.1,
    DJANGO_DEBUG=0, a secret key generated for the run, the cache of a real deployment
-   (REDIS_URL if set, otherwise a file cache in var/bench/), and SPP_BENCHMARK=1, which adds
-   the ceiling page: a bare Django template through the same middleware;
-3. drives each page with wrk from a separate process (a short warm-up, then the measured run),
-   counts the page's SQL queries on a cold and on a warm cache, and reads each worker's
-   resident memory from /proc after the run;
-4. prints one table: requests/s, p50 and p99 latency, ratio to the ceiling, target, queries.
+   (REDIS_URL if set, otherwise a file cache in var/bench/), and SPP_BENCHMARK=1. The
+   application is tools.bench_wsgi: the portal, and at /bare/ a bare Django page
+   (startproject's middleware, one small template, no query), the measure of every ratio;
+3. checks each page once (its status, and markers proving it is the real page, signed in
+   where it should be), then drives it with wrk and tools/bench.lua from a separate process
+   (a short warm-up, then the measured run), counting every response by status class and
+   wrk's socket errors and timeouts: any of them marks the page FAILED. The bare page is
+   measured before each page and after the last; a page's ratio is to the mean of the two
+   beside it. It counts each page's SQL queries on a cold and on a warm cache, reads each
+   worker's resident memory from /proc after the run, and measures the statement page's
+   first view (elements, gzip size);
+4. prints one table: requests/s, p50 and p99 latency, ratio to the bare page, each target
+   of issue 17 met, missed or FAILED, queries, responses.
 
 Each page is one entry of PAGES, measured anonymously or signed in as a seed_demo account
 (a session saved where the servers find it; the moderator is given an authenticator, as the
-queue requires MFA). The data: 1,000 approved comments in threads and 10,000 pending on the
-2008 statement, and 100,000 approved comments on EXPORT_STATEMENT, whose open-data CSV export
-is downloaded once at the end while each worker's resident memory is sampled every 20 ms.
-A page still being built (optional, answering 404) is skipped with a note; a page that fails
-is reported and the rest still measured (exit status 1).
+queue requires MFA), or with prepared requests sent in turn (distinct search queries,
+distinct participants' distinct comments, each with its own session and CSRF token). The
+data: 1,000 approved comments in threads and 10,000 pending on the 2008 statement, and
+100,000 approved comments on EXPORT_STATEMENT, whose open-data CSV export is downloaded once
+at the end while each worker's resident memory is sampled every 20 ms. A page still being
+built (optional, answering 404) is skipped with a note; a page that fails its check is
+reported and the rest still measured (exit status 1).
 
     make bench                                                          # SQLite
     make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/spp_bench  # PostgreSQL
@@ -139,6 +148,7 @@ class Result:
     reused: int  # times a thread ran out of prepared requests and sent them again
     queries_cold: int
     queries_warm: int
+    bare_per_second: float = 0.0  # the bare page's throughput around this page's run (see main)
 
     def failures(self) -> list[str]:
         """What makes the figure untrustworthy: any unexpected status, socket error, timeout, request sent twice."""
@@ -147,6 +157,8 @@ class Result:
         found += [f"{n} {kind} errors" for kind, n in self.socket_errors.items() if n and kind != "timeout"]
         if self.socket_errors.get("timeout"):
             found.append(f"{self.socket_errors['timeout']} timeouts (> {WRK_TIMEOUT_SECONDS} s, latencies dropped)")
+        if not self.requests:
+            found.append("no response within the run")
         if self.reused and self.page.expect != 200:
             found.append("prepared requests ran out (sent twice)")
         return found
@@ -192,16 +204,26 @@ def main() -> int:
 
         django.setup()
         results, skipped, broken = [], [], []
+        # The bare page before every page and after the last: each page's ratio is to the mean of
+        # the bare runs on either side of it, so that load from elsewhere on a shared machine,
+        # which comes and goes, weighs on both figures of a ratio alike.
+        bare = [measure(BARE, base, wrk, options)]
+        results.append(bare[0])
         for page in PAGES:
+            if page is BARE:
+                continue
             if page.optional and not answers(base + page.path):
                 skipped.append(page)
                 continue
             try:
-                results.append(measure(page, base, wrk, options))
+                result = measure(page, base, wrk, options)
             except PageBroken as error:
                 broken.append(str(error))
-        # The bare page again at the end: on a shared machine the first figure alone may be an outlier.
-        results.append(measure(BARE, base, wrk, options))
+                continue
+            bare.append(measure(BARE, base, wrk, options, again=True))
+            result.bare_per_second = (bare[-2].requests_per_second + bare[-1].requests_per_second) / 2
+            results.append(result)
+        bare_runs = [run.requests_per_second for run in bare]
         first_views = [first_view(base, None), first_view(base, STAKEHOLDER)]
         memory = worker_memory(server.pid)
         export = export_path()
@@ -209,7 +231,7 @@ def main() -> int:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    report(results, memory, database_url, options)
+    report(results, bare_runs, memory, database_url, options)
     report_first_views(first_views)
     for page in skipped:
         print(f"{page.name}: not measured, {page.path} is not built yet (404)")
@@ -218,7 +240,7 @@ def main() -> int:
         print(f"NOT MEASURED: {line} (see {log_path})")
     first_views_met = all(view.met for view in first_views)
     download_failed = download is not None and download.failure
-    failed = broken or download_failed or any(result.failures() for result in results)
+    failed = broken or download_failed or any(result.failures() for result in [*results, *bare])
     return 0 if not failed and first_views_met else 1
 
 
@@ -346,11 +368,13 @@ def wait_until_serving(base: str, server: subprocess.Popen, log_path: Path) -> N
     sys.exit(f"gunicorn did not answer within 60 s; see {log_path}")
 
 
-def measure(page: Page, base: str, wrk: str, options) -> Result:
+def measure(page: Page, base: str, wrk: str, options, again: bool = False) -> Result:
+    """The page under load (after a check and a warm-up, unless measured `again`: the bare page between pages)."""
     print(f"Measuring {page.name} ({options.duration} s)...", flush=True)
     warm_up_file = requests_file(page, "warm-up", 2)
     measured_file = requests_file(page, "measured", options.duration)
-    check(page, base, requests_file(page, "check", 0))
+    if not again:
+        check(page, base, requests_file(page, "check", 0))
     # Every browser accepts gzip: cached pages are then sent compressed (see pagecache/cache.py).
     headers = ["-H", "Accept-Encoding: gzip"]
     if page.signed_in_as:
@@ -373,10 +397,11 @@ def measure(page: Page, base: str, wrk: str, options) -> Result:
             raise PageBroken(f"{page.name}: wrk printed no summary:\n{output}")
         return {key: int(value) for key, value in (field.split("=") for field in line.split("\t")[1:])}
 
-    run(2, warm_up_file)
+    if not again:
+        run(2, warm_up_file)
     figures = run(options.duration, measured_file)
     time.sleep(1)  # requests wrk left queued in gunicorn's backlog are still being served
-    cold, warm = count_queries(page)
+    cold, warm = count_queries(page) if not again else (0, 0)
     return Result(
         page=page,
         requests_per_second=figures["requests"] / (figures["duration_us"] / 1e6),
@@ -679,9 +704,7 @@ def worker_memory(master_pid: int) -> list[tuple[int, int, int]]:
     return sorted(workers)
 
 
-def report(results: list[Result], memory, database_url: str, options) -> None:
-    # The better of the two bare-page runs, so that a page's ratio is never flattered by a bad one.
-    bare = max(result.requests_per_second for result in results if result.page is BARE)
+def report(results: list[Result], bare_runs: list[float], memory, database_url: str, options) -> None:
     vendor = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
     cache = "Redis" if os.environ.get("REDIS_URL") else "file cache"
     print()
@@ -690,13 +713,19 @@ def report(results: list[Result], memory, database_url: str, options) -> None:
         f"-d{options.duration}s --timeout {WRK_TIMEOUT_SECONDS}s, gzip; "
         f"{os.cpu_count()} CPUs shared by server, load and anything else running"
     )
+    print(
+        f"The bare Django page, measured before each page and after the last: {min(bare_runs):,.0f} to "
+        f"{max(bare_runs):,.0f} req/s ({len(bare_runs)} runs). x bare: a page's req/s over the mean of the two "
+        "bare runs beside it."
+    )
     header = (
-        f"{'page':<34} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'x bare':>6} {'target':>7} {'verdict':>7} "
+        f"{'page':<34} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'bare':>6} {'x bare':>6} {'target':>7} {'verdict':>7} "
         f"{'SQL':>7}  responses"
     )
     print(header)
     print("-" * len(header))
     for result in results:
+        bare = result.bare_per_second or result.requests_per_second
         ratio = result.requests_per_second / bare if bare else 0.0
         failures = result.failures()
         target = f">= {result.page.target:.2f}" if result.page.target else ""
@@ -722,8 +751,8 @@ def report(results: list[Result], memory, database_url: str, options) -> None:
         if failures:
             responses += "; " + ", ".join(failures)
         print(
-            f"{result.page.name:<34} {result.requests_per_second:>7.0f} {p50} {p99} {ratio:>6.2f} {target:>7} "
-            f"{verdict:>7} {queries:>7}  {responses}"
+            f"{result.page.name:<34} {result.requests_per_second:>7.0f} {p50} {p99} {bare:>6.0f} {ratio:>6.2f} "
+            f"{target:>7} {verdict:>7} {queries:>7}  {responses}"
         )
     print()
     for pid, rss, peak in memory:
