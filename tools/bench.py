@@ -14,9 +14,9 @@ Not a test: a measurement, run by hand and recorded in the README. It
 3. checks each page once (its status, and markers proving it is the real page, signed in
    where it should be), then drives it with wrk and tools/bench.lua from a separate process
    (a short warm-up, then the measured run), counting every response by status class and
-   wrk's socket errors and timeouts: any of them marks the page FAILED. The bare page is
-   measured before each page and after the last; a page's ratio is to the mean of the two
-   beside it. It counts each page's SQL queries on a cold and on a warm cache, reads each
+   wrk's socket errors and timeouts: any of them marks the page FAILED. A page's time is cut
+   into ROUNDS runs, each followed by a run of the bare page as long; its ratio is to the bare
+   page's throughput in those runs. It counts each page's SQL queries on a cold and on a warm cache, reads each
    worker's resident memory from /proc after the run, and measures the statement page's
    first view (elements, gzip size);
 4. prints one table: requests/s, p50 and p99 latency, ratio to the bare page, each target
@@ -44,6 +44,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -148,7 +149,7 @@ class Result:
     reused: int  # times a thread ran out of prepared requests and sent them again
     queries_cold: int
     queries_warm: int
-    bare_per_second: float = 0.0  # the bare page's throughput around this page's run (see main)
+    bare_per_second: float = 0.0  # the bare page's throughput in the runs alternating with this page's
 
     def failures(self) -> list[str]:
         """What makes the figure untrustworthy: any unexpected status, socket error, timeout, request sent twice."""
@@ -203,12 +204,8 @@ def main() -> int:
         import django
 
         django.setup()
-        results, skipped, broken = [], [], []
-        # The bare page before every page and after the last: each page's ratio is to the mean of
-        # the bare runs on either side of it, so that load from elsewhere on a shared machine,
-        # which comes and goes, weighs on both figures of a ratio alike.
-        bare = [measure(BARE, base, wrk, options)]
-        results.append(bare[0])
+        results, skipped, broken, bare_runs = [], [], [], []
+        check(BARE, base, None)
         for page in PAGES:
             if page is BARE:
                 continue
@@ -216,14 +213,15 @@ def main() -> int:
                 skipped.append(page)
                 continue
             try:
-                result = measure(page, base, wrk, options)
+                result, bare = measure(page, base, wrk, options)
             except PageBroken as error:
                 broken.append(str(error))
                 continue
-            bare.append(measure(BARE, base, wrk, options, again=True))
-            result.bare_per_second = (bare[-2].requests_per_second + bare[-1].requests_per_second) / 2
             results.append(result)
-        bare_runs = [run.requests_per_second for run in bare]
+            bare_runs += bare
+        bare = combine(BARE, bare_runs, 1, *count_queries(BARE))
+        results.insert(0, bare)
+        bare_per_second = [run["requests"] / (run["duration_us"] / 1e6) for run in bare_runs]
         first_views = [first_view(base, None), first_view(base, STAKEHOLDER)]
         memory = worker_memory(server.pid)
         export = export_path()
@@ -231,7 +229,7 @@ def main() -> int:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    report(results, bare_runs, memory, database_url, options)
+    report(results, bare_per_second, memory, database_url, options)
     report_first_views(first_views)
     for page in skipped:
         print(f"{page.name}: not measured, {page.path} is not built yet (404)")
@@ -240,7 +238,7 @@ def main() -> int:
         print(f"NOT MEASURED: {line} (see {log_path})")
     first_views_met = all(view.met for view in first_views)
     download_failed = download is not None and download.failure
-    failed = broken or download_failed or any(result.failures() for result in [*results, *bare])
+    failed = broken or download_failed or any(result.failures() for result in results)
     return 0 if not failed and first_views_met else 1
 
 
@@ -368,18 +366,43 @@ def wait_until_serving(base: str, server: subprocess.Popen, log_path: Path) -> N
     sys.exit(f"gunicorn did not answer within 60 s; see {log_path}")
 
 
-def measure(page: Page, base: str, wrk: str, options, again: bool = False) -> Result:
-    """The page under load (after a check and a warm-up, unless measured `again`: the bare page between pages)."""
-    print(f"Measuring {page.name} ({options.duration} s)...", flush=True)
-    warm_up_file = requests_file(page, "warm-up", 2)
-    measured_file = requests_file(page, "measured", options.duration)
-    if not again:
-        check(page, base, requests_file(page, "check", 0))
+# A page's measured time is cut into this many runs, each followed by a run of the bare page
+# as long: load from elsewhere on a shared machine, which comes and goes, then weighs on both.
+ROUNDS = 5
+
+
+def measure(page: Page, base: str, wrk: str, options) -> tuple[Result, list[dict[str, int]]]:
+    """The page under load, after a check and a warm-up, in ROUNDS runs alternating with the bare page's."""
+    print(f"Measuring {page.name} ({options.duration} s, and as long for the bare page)...", flush=True)
+    seconds = max(1, round(options.duration / ROUNDS))
+    check(page, base, requests_file(page, "check", 0))
+    wrk_run(page, base, wrk, options, 2, requests_file(page, "warm-up", 2))
+    runs, bare_runs, distinct = [], [], set()
+    for number in range(ROUNDS):
+        prepared = requests_file(page, f"round-{number}", seconds)
+        distinct.update(prepared_requests(page, f"round-{number}", seconds))
+        runs.append(wrk_run(page, base, wrk, options, seconds, prepared))
+        settle(base)
+        bare_runs.append(wrk_run(BARE, base, wrk, options, seconds, None))
+        settle(base)
+    result = combine(page, runs, len(distinct) or 1, *count_queries(page))
+    result.bare_per_second = combine(BARE, bare_runs, 1, 0, 0).requests_per_second
+    return result, bare_runs
+
+
+def settle(base: str) -> None:
+    """Wait out the requests wrk left queued in gunicorn's backlog: one more request, answered after them."""
+    with urllib.request.urlopen(base + BARE.path, timeout=120) as response:  # noqa: S310
+        response.read()
+
+
+def wrk_run(page: Page, base: str, wrk: str, options, seconds: int, prepared: Path | None) -> dict[str, int]:
+    """One run of wrk with tools/bench.lua: its summary line as numbers."""
     # Every browser accepts gzip: cached pages are then sent compressed (see pagecache/cache.py).
     headers = ["-H", "Accept-Encoding: gzip"]
     if page.signed_in_as:
         headers += ["-H", f"Cookie: {session_cookie(page.signed_in_as)}"]
-    load = [
+    arguments = [
         wrk,
         f"-t{WRK_THREADS}",
         f"-c{options.connections}",
@@ -387,31 +410,32 @@ def measure(page: Page, base: str, wrk: str, options, again: bool = False) -> Re
         "-s",
         str(LUA_SCRIPT),
         *headers,
+        f"-d{seconds}s",
+        base + page.path,
+        "--",
+        str(prepared or ""),
+        str(WRK_THREADS),
     ]
+    output = subprocess.run(arguments, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    line = next((line for line in output.splitlines() if line.startswith("BENCH\t")), None)
+    if line is None:
+        raise PageBroken(f"{page.name}: wrk printed no summary:\n{output}")
+    return {key: int(value) for key, value in (field.split("=") for field in line.split("\t")[1:])}
 
-    def run(seconds: int, prepared: Path | None) -> dict[str, int]:
-        arguments = [*load, f"-d{seconds}s", base + page.path, "--", str(prepared or ""), str(WRK_THREADS)]
-        output = subprocess.run(arguments, capture_output=True, text=True, check=True).stdout  # noqa: S603
-        line = next((line for line in output.splitlines() if line.startswith("BENCH\t")), None)
-        if line is None:
-            raise PageBroken(f"{page.name}: wrk printed no summary:\n{output}")
-        return {key: int(value) for key, value in (field.split("=") for field in line.split("\t")[1:])}
 
-    if not again:
-        run(2, warm_up_file)
-    figures = run(options.duration, measured_file)
-    time.sleep(1)  # requests wrk left queued in gunicorn's backlog are still being served
-    cold, warm = count_queries(page) if not again else (0, 0)
+def combine(page: Page, runs: list[dict[str, int]], distinct: int, cold: int, warm: int) -> Result:
+    """Several runs as one: their requests over their time; the middle p50 and the worst p99."""
+    total = {key: sum(run[key] for run in runs) for key in runs[0]}
     return Result(
         page=page,
-        requests_per_second=figures["requests"] / (figures["duration_us"] / 1e6),
-        p50_ms=figures["p50_us"] / 1000,
-        p99_ms=figures["p99_us"] / 1000,
-        statuses={status: figures[status] for status in ("1xx", "2xx", "3xx", "4xx", "5xx")},
-        socket_errors={kind: figures[kind] for kind in ("connect", "read", "write", "timeout")},
-        requests=figures["requests"],
-        distinct=len(prepared_requests(page, "measured", options.duration)) if page.requests else 1,
-        reused=figures["reused"],
+        requests_per_second=total["requests"] / (total["duration_us"] / 1e6),
+        p50_ms=statistics.median(run["p50_us"] for run in runs) / 1000,
+        p99_ms=max(run["p99_us"] for run in runs) / 1000,
+        statuses={status: total[status] for status in ("1xx", "2xx", "3xx", "4xx", "5xx")},
+        socket_errors={kind: total[kind] for kind in ("connect", "read", "write", "timeout")},
+        requests=total["requests"],
+        distinct=distinct,
+        reused=total["reused"],
         queries_cold=cold,
         queries_warm=warm,
     )
@@ -714,9 +738,9 @@ def report(results: list[Result], bare_runs: list[float], memory, database_url: 
         f"{os.cpu_count()} CPUs shared by server, load and anything else running"
     )
     print(
-        f"The bare Django page, measured before each page and after the last: {min(bare_runs):,.0f} to "
-        f"{max(bare_runs):,.0f} req/s ({len(bare_runs)} runs). x bare: a page's req/s over the mean of the two "
-        "bare runs beside it."
+        f"Each page in {ROUNDS} runs, each followed by as long a run of the bare Django page ({min(bare_runs):,.0f} "
+        f"to {max(bare_runs):,.0f} req/s over the {len(bare_runs)} runs); x bare: the page's req/s over the bare "
+        "page's in the runs between its own. p50: the middle run's; p99: the worst run's."
     )
     header = (
         f"{'page':<34} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'bare':>6} {'x bare':>6} {'target':>7} {'verdict':>7} "
