@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import F, Prefetch
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -168,23 +168,39 @@ def _csv_rows(statement: Statement):
         yield [record[field] for field in CSV_FIELDS]
 
 
-def _download(statement: Statement, content, content_type: str, extension: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(content, content_type=content_type)
+def _download(statement: Statement, content, content_type: str, extension: str) -> HttpResponse:
+    """Whole (and then cached, see CACHED_EXPORT_COMMENTS) when small, streamed otherwise."""
+    if Comment.objects.published().filter(statement=statement).count() <= CACHED_EXPORT_COMMENTS:
+        response = HttpResponse("".join(content), content_type=content_type)
+    else:
+        response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{statement.slug}-comments.{extension}"'
     return response
 
 
+# An export of up to this many comments (a conversation's thread, say) is built whole and kept in
+# the page cache like a statement's page, tagged with its statement so that a change to that
+# conversation refreshes it; a larger one is streamed afresh each time, in constant memory.
+CACHED_EXPORT_COMMENTS = 5_000
+
+
+def _statement_tags(request, slug):
+    return [Statement.cache_tag_for(slug)]
+
+
 @require_GET
+@cache_public_page(tags=_statement_tags)
 def comments_csv(request, slug):
-    """A published statement's approved comments and official responses, one comment per row (streamed)."""
+    """A published statement's approved comments and official responses, one comment per row."""
     statement = get_object_or_404(Statement.objects.published(), slug=slug)
     lines = csv_lines(CSV_FIELDS, _csv_rows(statement), byte_order_mark=True)
     return _download(statement, lines, "text/csv; charset=utf-8", "csv")
 
 
 @require_GET
+@cache_public_page(tags=_statement_tags)
 def comments_json(request, slug):
-    """The same as JSON, following comments.schema.json (streamed)."""
+    """The same as JSON, following comments.schema.json."""
     statement = get_object_or_404(Statement.objects.published(), slug=slug)
     return _download(statement, _json_lines(request, statement), "application/json; charset=utf-8", "json")
 

@@ -6,13 +6,19 @@ from functools import lru_cache
 
 import nh3
 from django.core.paginator import Page, Paginator
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.html import linebreaks, urlize
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Comment, OfficialResponse
 
-THREADS_PER_PAGE = 50
+# A page of the conversation: whole threads, at most THREADS_PER_PAGE of them and, once the page
+# holds a thread, no more than COMMENTS_PER_PAGE comments with their replies (a thread longer than
+# that gets a page of its own). So the first view of a 1,000-comment statement stays under 1,500
+# elements and 100 kB compressed (issue 17), and "Load more comments", a plain link, gives the next.
+THREADS_PER_PAGE = 10
+COMMENTS_PER_PAGE = 60
 LINK_REL = "nofollow ugc noopener"
 
 
@@ -75,12 +81,30 @@ def conversation_counts(statement) -> ConversationCounts:
 
 @dataclass
 class ThreadPage:
-    page: Page
+    page: Page  # a page of pages: page.number, page.has_next... (see thread_page)
     threads: list[Comment]
     order: str
     language: str
     directive: object = None
     priority: object = None
+    count: int = 0  # top-level threads matching the filters, on every page
+
+
+def thread_pages(sizes: list[tuple[int, int]]) -> list[list[int]]:
+    """
+    [(top-level comment pk, comments in its thread)] in reading order, cut into pages of whole
+    threads: at most THREADS_PER_PAGE threads and COMMENTS_PER_PAGE comments (or one longer thread).
+    """
+    pages, current, comments = [], [], 0
+    for pk, size in sizes:
+        if current and (len(current) == THREADS_PER_PAGE or comments + size > COMMENTS_PER_PAGE):
+            pages.append(current)
+            current, comments = [], 0
+        current.append(pk)
+        comments += size
+    if current:
+        pages.append(current)
+    return pages
 
 
 def thread_page(
@@ -88,9 +112,10 @@ def thread_page(
 ) -> ThreadPage:
     """One page of top-level threads (approved, or hidden as placeholders) with their replies and responses.
 
-    Four queries whatever the number of comments: count, the page's top-level comments,
-    all their replies, and the official responses to any of them. A thread about a directive or
-    priority (its first comment is; replies follow it) is kept by the matching filter.
+    Four queries whatever the number of comments: every thread's size (to cut pages of whole
+    threads, see thread_pages), the page's top-level comments, all their replies, and the official
+    responses to any of them. A thread about a directive or priority (its first comment is; replies
+    follow it) is kept by the matching filter.
     """
     roots = Comment.objects.shown_in_thread().filter(statement=statement, depth=0).with_public_author()
     if language:
@@ -103,8 +128,20 @@ def thread_page(
         roots = roots.newest_first()
     elif order == "support":
         roots = roots.order_by("-support_count", "submitted_at", "pk")
-    page = Paginator(roots, THREADS_PER_PAGE).get_page(page_number)
-    threads = list(page.object_list)
+    replies_in_thread = (
+        Comment.objects.shown_in_thread()
+        .filter(thread=OuterRef("pk"), depth__gt=0)
+        .order_by()
+        .values("thread")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    sizes = roots.annotate(size=Coalesce(Subquery(replies_in_thread, output_field=IntegerField()), Value(0)) + 1)
+    sizes = list(sizes.values_list("pk", "size"))
+    page = Paginator(thread_pages(sizes), 1).get_page(page_number)
+    on_page = page.object_list[0] if page.object_list else []
+    position = {pk: n for n, pk in enumerate(on_page)}
+    threads = sorted(roots.order_by().filter(pk__in=on_page), key=lambda root: position[root.pk])
     replies = list(
         Comment.objects.shown_in_thread()
         .filter(thread__in=[root.pk for root in threads], depth__gt=0)
@@ -123,7 +160,13 @@ def thread_page(
     for root in threads:
         _count_replies(root)
     return ThreadPage(
-        page=page, threads=threads, order=order, language=language, directive=directive, priority=priority
+        page=page,
+        threads=threads,
+        order=order,
+        language=language,
+        directive=directive,
+        priority=priority,
+        count=len(sizes),
     )
 
 

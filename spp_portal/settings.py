@@ -108,7 +108,7 @@ MIDDLEWARE = [
     # The headers first, so that every response carries them: also the HTTPS redirect that
     # SecurityMiddleware answers by itself, and a 400 for an unknown host from later middleware.
     "spp_portal.middleware.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "spp_portal.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the policy built once
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,8 +1,10 @@
 """Stakeholders comment on statements, priorities and directives; every submission waits for a moderator."""
 
 import datetime
+import gzip
 import re
 import threading
+from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
@@ -12,6 +14,7 @@ from django.utils import timezone
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent
 from dialogue.text import fingerprint
+from dialogue.threads import COMMENTS_PER_PAGE, THREADS_PER_PAGE, thread_pages
 from pagecache.cache import invalidate_public_pages
 from priorities.models import CommentPeriodChange, Statement
 
@@ -435,16 +438,18 @@ class TestReading:
 
     def test_paginated_by_thread_with_replies_kept_together(self, client, statement, moderator):
         threads = [
-            make_comment(statement, approve_by=moderator, body=f"Thread number {n:02d} here.") for n in range(51)
+            make_comment(statement, approve_by=moderator, body=f"Thread number {n:02d} here.")
+            for n in range(THREADS_PER_PAGE + 1)
         ]
-        reply = make_comment(statement, parent=threads[50], approve_by=moderator, body="Reply to the last thread.")
+        last = f"Thread number {THREADS_PER_PAGE:02d}"
+        reply = make_comment(statement, parent=threads[-1], approve_by=moderator, body="Reply to the last thread.")
         first = client.get(statement.get_absolute_url()).text
         second = client.get(f"{statement.get_absolute_url()}?page=2").text
-        assert "Thread number 00" in first and "Thread number 50" not in first
-        assert "Thread number 50" in second and "Reply to the last thread." in second
+        assert "Thread number 00" in first and last not in first
+        assert last in second and "Reply to the last thread." in second
         assert reply.tracking_number not in first
         newest = client.get(f"{statement.get_absolute_url()}?order=newest").text
-        assert newest.index("Thread number 50") < newest.index("Thread number 49")
+        assert newest.index(last) < newest.index(f"Thread number {THREADS_PER_PAGE - 1:02d}")
 
     def test_filter_by_language(self, client, statement, moderator):
         make_comment(statement, approve_by=moderator, language="fr", body="Un commentaire en français.")
@@ -474,6 +479,13 @@ class TestReading:
         client.force_login(stakeholder)
         assert client.get(f"/en/dialogue/comments/{comment.tracking_number}/report/").status_code == 404
         assert client.get(f"/en/dialogue/comments/{comment.tracking_number}/reply/").status_code == 404
+
+
+class ElementCounter(HTMLParser):
+    elements = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.elements += 1
 
 
 def seed_thread_comments(statement, count):
@@ -558,6 +570,31 @@ class TestQueryCounts:
         # 11: the statement and its record (5), the thread (4), the counts the page shows (1: published
         # and awaiting, per directive and priority) and the thread's filters (directives; priorities: 1).
         assert self.count(client, statement) == small == 11
+
+    def test_first_view_of_a_1000_comment_statement_is_light(self, client, statement, settings):
+        """Under 1,500 elements and 100 kB compressed (issue 17); the rest is a plain "Load more comments" link."""
+        settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+        seed_thread_comments(statement, 1000)
+        html = client.get(statement.get_absolute_url()).text
+        counter = ElementCounter()
+        counter.feed(html)
+        assert 200 < counter.elements < 1500
+        assert len(gzip.compress(html.encode(), compresslevel=6)) < 100_000
+        assert 1 <= html.count('<article class="comment depth-0"') <= THREADS_PER_PAGE
+        assert html.count('<article class="comment ') <= COMMENTS_PER_PAGE or html.count("depth-0") == 1
+        assert 'href="?page=2#comments" rel="next">Load more comments</a>' in html
+        second = client.get(f"{statement.get_absolute_url()}?page=2").text
+        assert second.count('<article class="comment depth-0"') >= 1
+        assert not set(re.findall(r'id="comment-(SPP-[A-Z0-9-]+)"', html)) & set(
+            re.findall(r'id="comment-(SPP-[A-Z0-9-]+)"', second)
+        )
+
+    def test_pages_hold_whole_threads_within_the_budget(self):
+        sizes = [(1, 50), (2, 5), (3, 6), (4, 200), (5, 1), *[(n, 1) for n in range(6, 20)]]
+        pages = thread_pages(sizes)
+        assert pages[0] == [1, 2] and pages[1] == [3] and pages[2] == [4]
+        assert all(len(page) <= THREADS_PER_PAGE for page in pages)
+        assert [pk for page in pages for pk in page] == [pk for pk, _size in sizes]
 
     def test_signed_in_statement_page(self, client, statement, stakeholder, settings):
         settings.PUBLIC_PAGE_CACHE_SECONDS = 0

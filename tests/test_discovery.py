@@ -334,11 +334,33 @@ def conversation(statement, moderator):
 
 
 def streamed(response) -> str:
-    assert response.streaming
-    return b"".join(response.streaming_content).decode("utf-8")
+    """An export's text: whole (and cached) for a conversation up to CACHED_EXPORT_COMMENTS, streamed beyond."""
+    return (b"".join(response.streaming_content) if response.streaming else response.content).decode("utf-8")
 
 
 class TestOpenData:
+    def test_a_conversations_export_is_cached_until_that_conversation_changes(
+        self, client, statement, conversation, moderator, django_assert_num_queries
+    ):
+        url = f"/en/open-data/statements/{statement.slug}/comments.json"
+        other = make_statement(slug="another-statement")
+        other_url = f"/en/open-data/statements/{other.slug}/comments.json"
+        assert len(json.loads(client.get(url).content)["comments"]) == 3
+        client.get(other_url)
+        with django_assert_num_queries(0):
+            response = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+        assert response["Content-Encoding"] == "gzip" and f"statement:{statement.slug}" in response["Surrogate-Key"]
+        make_comment(statement, body="Approved after the first download.", approve_by=moderator)
+        records = json.loads(client.get(url).content)["comments"]
+        assert records[-1]["body"] == "Approved after the first download."
+        with django_assert_num_queries(0):
+            client.get(other_url)  # another statement's export stays cached
+
+    def test_a_large_export_is_streamed(self, client, statement, conversation, monkeypatch):
+        monkeypatch.setattr(open_data, "CACHED_EXPORT_COMMENTS", 2)
+        response = client.get(f"/en/open-data/statements/{statement.slug}/comments.csv")
+        assert response.streaming and "Première remarque" in streamed(response)
+
     def test_json_export_validates_against_the_committed_schema(self, client, statement, conversation):
         response = client.get(f"/en/open-data/statements/{statement.slug}/comments.json")
         assert response["Content-Type"].startswith("application/json")
@@ -382,8 +404,9 @@ class TestOpenData:
             services.response_post(
                 comment=comment, moderator=moderator, government="MX", body=f"Answer to {comment.pk}", language="es"
             )
-        # The statement, the comments (one query, read chunk by chunk), their responses once per chunk.
-        with django_assert_num_queries(1 + 1 + 3):
+        # The page cache's next scheduled change (a cold cache), the statement, how many comments (cached
+        # whole if few), the comments (one query, read chunk by chunk), their responses once per chunk.
+        with django_assert_num_queries(1 + 1 + 1 + 1 + 3):
             text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.{extension}"))
         if extension == "json":
             records = json.loads(text)["comments"]

@@ -83,3 +83,22 @@ def test_on_a_laptop_the_panel_sits_beside_the_text_and_stays_in_view(browser, l
         expect(panel.get_by_role("link", name="Comment on this statement")).to_be_in_viewport()
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_load_more_comments_fits_a_320_px_phone(browser, live_server, statement, language):
+    """The conversation's second page: "Previous", "Page 2 of 2" and "Load more…" wrap rather than scroll."""
+    moderator = make_moderator()
+    for n in range(25):
+        make_comment(statement, approve_by=moderator, body=f"Another published comment, number {n}, on its own.")
+    page = open_at(browser, live_server, 320, 700, f"/{language}/statements/{statement.slug}/?page=2#comments")
+    try:
+        expect(page.locator(".pagination a[rel=next]")).to_be_visible()
+        widest = page.evaluate(
+            """() => Math.max(...[...document.querySelectorAll('.pagination *')]
+                .map(element => element.getBoundingClientRect().right))"""
+        )
+        assert widest <= 320, f"the conversation's pages reach {widest} px in a 320 px window"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    finally:
+        page.context.close()
