@@ -102,12 +102,18 @@ def comments_for_export(statement: Statement):
     return public_comments().filter(statement=statement).order_by("submitted_at", "pk").iterator(chunk_size=CHUNK)
 
 
-def comment_record(comment: Comment) -> dict:
+def comment_record(comment: Comment, *, iso_times: bool = True) -> dict:
+    """A published comment's public fields, as open data gives them (and the API, with `iso_times=False`
+    so that its schema writes the times)."""
     anonymised = comment.author_id is None
+
+    def when(moment):
+        return moment.isoformat() if iso_times else moment
+
     return {
         "tracking_number": comment.tracking_number,
         "fingerprint": comment.fingerprint,
-        "date": comment.submitted_at.isoformat(),
+        "date": when(comment.submitted_at),
         "language": comment.language,
         "author": str(_("Former participant")) if anonymised else comment.author_name,
         "country": None if anonymised else comment.country,
@@ -121,7 +127,7 @@ def comment_record(comment: Comment) -> dict:
             {
                 "government": response.government,
                 "language": response.language,
-                "date": response.created_at.isoformat(),
+                "date": when(response.created_at),
                 "body": response.body,
             }
             for response in comment.responses.all()

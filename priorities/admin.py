@@ -33,6 +33,23 @@ from .models import Directive, Priority, ProgressNote, PublicationWithoutLanguag
 PREVIEW = "_preview"
 
 
+def require_confirmation(form, cleaned: dict, missing) -> None:
+    """Each language without an official title and body needs its "publish without" box ticked."""
+    for code in missing:
+        if not cleaned.get(f"publish_without_{code}"):
+            form.add_error(
+                f"publish_without_{code}",
+                forms.ValidationError(
+                    gettext(
+                        "There is no official %(language)s title and body. Add them, or confirm "
+                        "publishing without them."
+                    )
+                    % {"language": language_in_sentence(code)},
+                    code="translation_missing",
+                ),
+            )
+
+
 class LabelledSplitDateTime(AdminSplitDateTime):
     """
     The admin's date and time boxes, each with a <label> naming the field ("Published at: Date"):
@@ -223,19 +240,7 @@ class PublishingConfirmationForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for code in self.missing:
-            if not cleaned.get(f"publish_without_{code}"):
-                self.add_error(
-                    f"publish_without_{code}",
-                    forms.ValidationError(
-                        gettext(
-                            "There is no official %(language)s title and body. Add them, or confirm "
-                            "publishing without them."
-                        )
-                        % {"language": language_in_sentence(code)},
-                        code="translation_missing",
-                    ),
-                )
+        require_confirmation(self, cleaned, self.missing)
         return cleaned
 
     def confirmed_without(self) -> list[str]:
@@ -335,19 +340,7 @@ class StatementAdminForm(WithdrawalReasonFields, forms.ModelForm):
             self.confirmed_missing = services.languages_to_confirm(
                 statement=Statement(**texts), before=stored if stored.pk else None
             )
-            for code in self.confirmed_missing:
-                if not cleaned.get(f"publish_without_{code}"):
-                    self.add_error(
-                        f"publish_without_{code}",
-                        forms.ValidationError(
-                            gettext(
-                                "There is no official %(language)s title and body. Add them, or confirm "
-                                "publishing without them."
-                            )
-                            % {"language": language_in_sentence(code)},
-                            code="translation_missing",
-                        ),
-                    )
+            require_confirmation(self, cleaned, self.confirmed_missing)
         return cleaned
 
 

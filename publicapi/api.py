@@ -26,12 +26,11 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import ValidationError
 
 from dialogue.models import Comment, OfficialResponse, Stakeholder
-from dialogue.open_data import public_comments
+from dialogue.open_data import comment_record, public_comments
 from dialogue.participation import participation
 from priorities.models import Directive, Priority, Statement
 
@@ -343,26 +342,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime.datetime, int]:
 
 
 def comment_out(request, comment: Comment) -> dict:
-    anonymised = comment.author_id is None
+    """Open data's record of the comment (one definition of what is public), with the API's extras."""
     return {
-        "tracking_number": comment.tracking_number,
+        **comment_record(comment, iso_times=False),
         "statement": comment.statement_slug,
-        "fingerprint": comment.fingerprint,
-        "date": comment.submitted_at,
         "published_at": comment.decided_at or comment.submitted_at,
-        "language": comment.language,
-        "author": _("Former participant") if anonymised else comment.author_name,
-        "country": None if anonymised else comment.country,
-        "sector": None if anonymised else comment.sector,
-        "organisation": None if anonymised else (comment.organisation or None),
-        "priority": comment.priority_slug,
-        "directive": comment.directive_id,
-        "parent": comment.parent_tracking,
-        "body": comment.body,
-        "responses": [
-            {"government": r.government, "language": r.language, "date": r.created_at, "body": r.body}
-            for r in comment.responses.all()
-        ],
         "url": _absolute(request, f"{_statement_path(comment.statement_slug)}#comment-{comment.tracking_number}"),
     }
 
