@@ -38,6 +38,8 @@ import pytest
 
 from dialogue.text import fingerprint
 
+from . import live_servers
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -221,49 +223,18 @@ def cluster(tmp_path_factory):
 # --- A browser: cookies shared by both servers (same host), no redirects followed --------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+class Browser(live_servers.Browser):
+    """The shared test browser, behind the load balancer: it forwards the client's address too."""
 
-
-class Browser:
     def __init__(self, forwarded_for: str = ""):
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect, urllib.request.HTTPErrorProcessor
-        )
+        super().__init__()
         # What the load balancer would forward for this browser: "<anything the client wrote>, <its address>".
         self.forwarded_for = forwarded_for
 
     def request(self, url: str, data: dict | None = None, headers: dict | None = None) -> tuple[int, str, dict]:
-        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
-        # Every request names the public host, as the load balancer passes it on: allauth keys its
-        # failed-login limit by site domain (the Host header), which differs per server port here.
-        headers = {"Host": PUBLIC_HOST, **(headers or {})}
         if self.forwarded_for:
-            headers["X-Forwarded-For"] = self.forwarded_for
-        request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return response.status, response.read().decode(), dict(response.headers)
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(), dict(error.headers)
-
-    def form_token(self, url: str) -> str:
-        status, page, _headers = self.request(url)
-        assert status == 200, f"GET {url}: {status}"
-        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-
-    def sign_in(self, server: str, email: str, password: str) -> tuple[int, str, dict]:
-        token = self.form_token(f"{server}/en/accounts/login/")
-        return self.request(
-            f"{server}/en/accounts/login/", {"csrfmiddlewaretoken": token, "login": email, "password": password}
-        )
-
-    def comment(self, server: str, text: str) -> tuple[int, str, dict]:
-        url = f"{server}/en/dialogue/statements/2008-02-28-joint-statement-los-cabos/comment/"
-        token = self.form_token(url)
-        return self.request(url, {"csrfmiddlewaretoken": token, "body": text, "language": "en", "about": ""})
+            headers = {"X-Forwarded-For": self.forwarded_for, **(headers or {})}
+        return super().request(url, data, headers)
 
 
 def _tracking_number(headers: dict) -> str:
