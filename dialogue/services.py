@@ -509,7 +509,8 @@ def appeal_submit(*, comment: Comment, author, explanation: str) -> Appeal:
 
 
 def moderator_country(user) -> str:
-    stakeholder = Stakeholder.objects.filter(user=user).only("country").first()
+    # Through the relation, so that a listing's select_related (and the user's cached profile) serve it.
+    stakeholder = getattr(user, "stakeholder", None)
     return stakeholder.country if stakeholder else ""
 
 
