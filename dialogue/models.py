@@ -184,6 +184,9 @@ class Comment(models.Model):
     # How many stakeholders support it (Support rows, counted here so that sorting by support and
     # showing the count cost no query; kept by dialogue.services in the same transaction).
     support_count = models.PositiveIntegerField(_("supports"), default=0)
+    # The statement's version (Statement.version) when the comment was submitted: a comment on an
+    # earlier text says so, and open data gives it.
+    statement_version = models.PositiveIntegerField(_("statement version"), default=1)
     submitted_at = models.DateTimeField(_("submitted at"))
     edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)

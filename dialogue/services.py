@@ -220,6 +220,7 @@ def comment_submit(
         status=Status.PENDING,
         fingerprint=digest,
         submitted_at=now,
+        statement_version=statement.version,
     )
     for _attempt in range(5):
         comment.tracking_number = generate_tracking_number()

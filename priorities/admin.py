@@ -27,7 +27,14 @@ from pagecache.cache import invalidate_public_pages
 from . import services
 from .languages import language_in_sentence
 from .markup import render_markdown
-from .models import Directive, Priority, ProgressNote, PublicationWithoutLanguage, PublishingEvent, Statement
+from .models import (
+    Directive,
+    Priority,
+    ProgressNote,
+    PublicationWithoutLanguage,
+    PublishingEvent,
+    Statement,
+)
 
 # The name of the change form's "Preview" button.
 PREVIEW = "_preview"
@@ -109,6 +116,32 @@ class PriorityAdmin(InvalidatesPublicPages, TranslationAdmin):
     search_fields = ["title", "summary"]
 
 
+def has_change_summary(data) -> bool:
+    """Whether the posted statement form carries a summary of the change, in any language."""
+    return any((data.get(f"change_summary_{code}") or "").strip() for code, _name in settings.LANGUAGES)
+
+
+class DirectiveFormSet(BaseInlineFormSet):
+    """
+    Directives added, removed, reordered or reworded in a statement the public has seen make a new
+    version of it: the statement's form must then say what changed (its "summary of the change").
+    """
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.instance.pk is None or not self.has_changed():
+            return
+        stored = Statement.objects.get(pk=self.instance.pk)
+        if stored.has_been_public() and not has_change_summary(self.data):
+            raise forms.ValidationError(
+                gettext(
+                    "You changed the directives of a statement the public has read: say what changed and why "
+                    "in “Summary of the change”. Nothing was saved yet; your changes are still in the form."
+                ),
+                code=services.ChangeSummaryMissing.code,
+            )
+
+
 class DirectiveInline(TranslationStackedInline):
     """
     Each directive stacked, its three languages one under the other: a row of three text boxes
@@ -117,6 +150,7 @@ class DirectiveInline(TranslationStackedInline):
     """
 
     model = Directive
+    formset = DirectiveFormSet
     extra = 1
     fields = ["order", "priority", "text"]
     # The five priorities as choices side by side, wrapping: a drop-down list cut their names on phones.
@@ -180,6 +214,13 @@ class DirectiveAdmin(InvalidatesPublicPages, TranslationAdmin):
     def has_add_permission(self, request):
         # Directives are written inside their statement; here publishers follow them up.
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once the public has read the statement, its directives change only on the statement's own
+        # form, where each change becomes a numbered version with a summary (services.statement_amend).
+        if obj is not None and obj.statement.has_been_public():
+            return [*self.readonly_fields, "priority", "order", *services.VERSIONED_DIRECTIVE_FIELDS]
+        return self.readonly_fields
 
 
 class WithdrawalReasonFields(forms.Form):
@@ -272,7 +313,30 @@ class ScheduleForm(PublishingConfirmationForm):
         return moment
 
 
-class StatementAdminForm(WithdrawalReasonFields, forms.ModelForm):
+class ChangeSummaryFields(forms.Form):
+    """Why a public statement's texts changed, in the three languages: readers see it with the new version."""
+
+    change_summary_en = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    change_summary_fr = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    change_summary_es = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for code, _name in settings.LANGUAGES:
+            self.fields[f"change_summary_{code}"].label = gettext("Summary of the change, in %(language)s") % {
+                "language": language_in_sentence(code)
+            }
+        self.fields["change_summary_en"].help_text = gettext(
+            "Needed when you change the title, summary, text or directives of a statement the public has read, "
+            "in one language at least: the change becomes a numbered version, and readers see this summary "
+            "with it on the statement's versions page."
+        )
+
+    def change_summary(self) -> dict[str, str]:
+        return {code: self.cleaned_data.get(f"change_summary_{code}", "") for code, _name in settings.LANGUAGES}
+
+
+class StatementAdminForm(ChangeSummaryFields, WithdrawalReasonFields, forms.ModelForm):
     """
     Checks, before anything is saved, what the publishing services will check again when they run:
     the status change is allowed; a withdrawal has a reason; translation parity — a statement
@@ -314,6 +378,12 @@ class StatementAdminForm(WithdrawalReasonFields, forms.ModelForm):
         cleaned = super().clean()
         # Still the statement as stored: the form's values reach the instance after clean().
         stored = self.instance
+        amended = [field for field in services.VERSIONED_FIELDS if field in self.changed_data]
+        if stored.pk and stored.has_been_public() and amended:
+            try:
+                services.clean_change_summary(self.change_summary())
+            except services.PublishingError as error:
+                self.add_error("change_summary_en", forms.ValidationError(error.message, code=error.code))
         status = cleaned.get("status")
         if status is None:
             return cleaned
@@ -383,7 +453,7 @@ class StatementAdmin(LabelsDateTimes, InvalidatesPublicPages, TranslationAdmin):
     prepopulated_fields = {"slug": ["title_en"]}
     inlines = [DirectiveInline, PublicationWithoutLanguageInline]
     actions = ["publish", "withdraw"]
-    readonly_fields = ["created_at", "updated_at", "publishing_record"]
+    readonly_fields = ["created_at", "updated_at", "publishing_record", "version_record"]
     # Each language's title, summary and text together, one language under the other (jump links
     # at the top of the form lead to each): read and compared at 1,280 px and at 320 px alike,
     # with no JavaScript. Then what the three languages share.
@@ -391,6 +461,10 @@ class StatementAdmin(LabelsDateTimes, InvalidatesPublicPages, TranslationAdmin):
         *(
             (name, {"fields": [f"title_{code}", f"summary_{code}", f"body_{code}"], "classes": ["language-text"]})
             for code, name in settings.LANGUAGES
+        ),
+        (
+            _("Versions"),
+            {"fields": ["change_summary_en", "change_summary_fr", "change_summary_es", "version_record"]},
         ),
         (_("Statement"), {"fields": ["slug", "original_language", "priorities"]}),
         (
@@ -645,6 +719,18 @@ class StatementAdmin(LabelsDateTimes, InvalidatesPublicPages, TranslationAdmin):
         if stored.status != Statement.Status.DRAFT:
             obj.published_at = stored.published_at  # a draft's publication time is only a plan, saved as written
         super().save_model(request, obj, form, change)
+        # Applied once the directives are saved too (save_related): a version, or version 1 on
+        # publication, holds the statement's texts and its directives as the form leaves them.
+        form.workflow = (stored, wanted)
+
+    def save_related(self, request, form, formsets, change):
+        """The directives and priorities saved, the texts' change is a version; then the publishing steps."""
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        stored, wanted = form.workflow
+        # The form and the directives' formset checked the summary; were the service to refuse anyway,
+        # its error rolls the whole save back: a public text is never changed without its version.
+        services.statement_amend(statement=obj, by=request.user, summary=form.change_summary())
         try:
             self._apply_workflow(request, obj, form, stored, wanted)
         except services.PublishingError as error:
@@ -689,6 +775,29 @@ class StatementAdmin(LabelsDateTimes, InvalidatesPublicPages, TranslationAdmin):
                 "",
                 "<li>{}: {} ({})</li>",
                 ((date_format(localtime(at), "DATETIME_FORMAT"), text, actor or "—") for at, text, actor in entries),
+            ),
+        )
+
+    @admin.display(description=_("Versions"))
+    def version_record(self, obj):
+        """Each version of the texts the public has read: number, when, by whom, why."""
+        versions = obj.versions.select_related("made_by") if obj.pk else []
+        if not versions:
+            return gettext("None yet: version 1 is kept when the statement is published.")
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                '<li value="{}">{} ({}): {}</li>',
+                (
+                    (
+                        version.number,
+                        date_format(localtime(version.made_at), "DATETIME_FORMAT"),
+                        version.made_by or "—",
+                        version.change_summary or gettext("As published"),
+                    )
+                    for version in versions
+                ),
             ),
         )
 

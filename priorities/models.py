@@ -90,6 +90,10 @@ class Statement(models.Model):
     reviewed_on = models.DateField(_("last reviewed/modified"), null=True, blank=True)
     comments_open_at = models.DateTimeField(_("comments open at"), null=True, blank=True)
     comments_close_at = models.DateTimeField(_("comments close at"), null=True, blank=True)
+    # The number and time of the current version (StatementVersion), kept by services.statement_amend
+    # in the transaction that records it: the page and a new comment read them with the statement.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    amended_at = models.DateTimeField(_("amended at"), null=True, blank=True, editable=False)
     priorities = models.ManyToManyField(Priority, related_name="statements", blank=True, verbose_name=_("priorities"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -191,6 +195,13 @@ class Statement(models.Model):
         if language in official or not official:
             return language
         return self.original_language if self.original_language in official else official[0]
+
+    def has_been_public(self) -> bool:
+        """Public now, or withdrawn after it was: its texts are then changed only by numbered versions."""
+        return self.is_published() or (self.status == self.Status.WITHDRAWN and self.published_at is not None)
+
+    def is_amended(self) -> bool:
+        return self.version > 1
 
     def latest_withdrawal(self):
         """The recorded withdrawal in force (who, when, why), or None."""
@@ -366,3 +377,61 @@ class PublishingEvent(models.Model):
         if self.pk is not None:
             raise PermissionError("Publishing events are append-only.")
         super().save(*args, **kwargs)
+
+
+class StatementVersion(models.Model):
+    """
+    A statement's texts as the public read them from one moment: title, summary and body in each
+    language, and its directives (their stable ids, priorities, order and texts). Version 1 is the
+    statement as published; each later one is a publisher's amendment, with who, when and why.
+
+    Written by priorities/services.py (statement_publish, statement_amend). While the statement is
+    not public yet (a draft, or scheduled) its edits are still version 1, rewritten in place; once
+    the public has seen it, every change is a new version and the earlier ones are never changed.
+    """
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="versions", verbose_name=_("statement")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    # {"en": {"title": …, "summary": …, "body": …}, "fr": {…}, "es": {…}}
+    texts = models.JSONField(_("texts"), default=dict)
+    # [{"id": 12, "priority": "competitiveness", "order": 1, "text": {"en": …, "fr": …, "es": …}}, …]
+    directives = models.JSONField(_("directives"), default=list)
+    change_summary = models.TextField(
+        _("summary of the change"), blank=True, help_text=_("Readers see it on the statement's versions page.")
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    made_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["statement", "number"]
+        verbose_name = _("statement version")
+        verbose_name_plural = _("statement versions")
+        constraints = [models.UniqueConstraint(fields=["statement", "number"], name="statement_version_number")]
+
+    def __str__(self):
+        return f"{self.statement}: {self.number}"
+
+    @classmethod
+    def snapshot(cls, statement: Statement) -> dict:
+        """The versioned texts of `statement` as stored now: the fields `texts` and `directives` of a version."""
+        fields = ("title", "summary", "body")
+        directives = statement.directives.select_related("priority").order_by("order", "pk")
+        return {
+            "texts": {
+                code: {field: getattr(statement, f"{field}_{code}") or "" for field in fields}
+                for code, _name in settings.LANGUAGES
+            },
+            "directives": [
+                {
+                    "id": directive.pk,
+                    "priority": directive.priority.slug,
+                    "order": directive.order,
+                    "text": {code: getattr(directive, f"text_{code}") or "" for code, _name in settings.LANGUAGES},
+                }
+                for directive in directives
+            ],
+        }

@@ -3,7 +3,7 @@ Publishing workflows: what changes what the public reads about a statement.
 
 Each function is one transaction: it locks the statement's row, checks the change is allowed
 from the state it finds, makes it, records who did it and when (a PublishingEvent, a
-CommentPeriodChange or a PublicationWithoutLanguage), and drops the public page cache when the
+CommentPeriodChange, a PublicationWithoutLanguage or a StatementVersion), and drops the public page cache when the
 transaction commits. The admin's actions and its change form call these; so may anything else
 that publishes (a command, an API), and it gets the same checks and the same record.
 """
@@ -20,7 +20,14 @@ from django.utils.translation import gettext as _
 from pagecache.cache import invalidate_public_pages
 
 from .languages import language_in_sentence
-from .models import CommentPeriodChange, PublicationWithoutLanguage, PublishingEvent, Statement
+from .models import (
+    CommentPeriodChange,
+    Directive,
+    PublicationWithoutLanguage,
+    PublishingEvent,
+    Statement,
+    StatementVersion,
+)
 
 Status = Statement.Status
 Action = PublishingEvent.Action
@@ -51,6 +58,19 @@ class TranslationNotConfirmed(PublishingError):
             _("There is no official %(language)s title and body. Add them, or confirm publishing without them.")
             % {"language": ", ".join(language_in_sentence(code) for code in languages)}
         )
+
+
+class ChangeSummaryMissing(PublishingError):
+    """A change to the texts of a statement the public has seen, with no summary of the change."""
+
+    code = "summary_missing"
+
+
+# The texts a version keeps: what statement_amend may change, and what needs a summary once public.
+VERSIONED_FIELDS = tuple(
+    f"{field}_{code}" for field in ("title", "summary", "body") for code, _name in settings.LANGUAGES
+)
+VERSIONED_DIRECTIVE_FIELDS = tuple(f"text_{code}" for code, _name in settings.LANGUAGES)
 
 
 # --- Rules the admin's form checks before it saves, and the services again when they run -----------
@@ -102,6 +122,19 @@ def clean_reason(reason: Mapping[str, str]) -> dict[str, str]:
     return cleaned
 
 
+def clean_change_summary(summary: Mapping[str, str]) -> dict[str, str]:
+    """The summary of a change by language, stripped; ChangeSummaryMissing if no language has one."""
+    cleaned = {code: (summary.get(code) or "").strip() for code, _name in settings.LANGUAGES}
+    if not any(cleaned.values()):
+        raise ChangeSummaryMissing(
+            _(
+                "Say what changed and why, in one language at least: readers see this summary with the new "
+                "version. Nothing was saved yet; your changes are still in the form."
+            )
+        )
+    return cleaned
+
+
 # --- Workflows -----------------------------------------------------------------------------------
 
 
@@ -129,9 +162,12 @@ def statement_publish(
     ]
     if unconfirmed:
         raise TranslationNotConfirmed(unconfirmed)
+    first_publication = not locked.has_been_public()
     locked.status = Status.PUBLISHED
     locked.published_at = when
     locked.save(update_fields=["status", "published_at", "updated_at"])
+    if first_publication:
+        _keep_first_version(locked, by=by, at=when)
     _record_without(locked, by, [code for code in locked.missing_languages() if code in confirmed_without])
     PublishingEvent.objects.create(
         statement=locked,
@@ -248,6 +284,75 @@ def statement_confirm_missing_languages(
     records = _record_without(locked, by, list(languages))
     invalidate_public_pages()
     return records
+
+
+@transaction.atomic
+def statement_amend(
+    *,
+    statement: Statement,
+    by: AbstractBaseUser,
+    summary: Mapping[str, str] | None = None,
+    texts: Mapping[str, str] | None = None,
+    directive_texts: Mapping[int, Mapping[str, str]] | None = None,
+) -> StatementVersion | None:
+    """
+    Change the title, summary, body or directives of `statement`, keeping each version the public read.
+
+    `texts` maps fields (title_fr, body_en…) to their new text; `directive_texts` maps a directive's
+    id to its new texts (text_en…). A caller that saved the change itself in this transaction (the
+    admin's form, with its rows of directives: added, removed, moved) passes neither: the texts as
+    stored now are the new version. Once the public has seen the statement, a change makes version
+    N + 1 (who, when, `summary`: language code -> text, at least one; ChangeSummaryMissing, and
+    nothing saved, without it) and drops the cached pages. Before that, version 1 follows the edit.
+    Returns the new version, or None when no versioned text changed or the statement is not public yet.
+    """
+    locked = _lock(statement)
+    if texts:
+        if unknown := set(texts) - set(VERSIONED_FIELDS):
+            raise NotAllowed(f"Not a versioned text: {', '.join(sorted(unknown))}")
+        for field, value in texts.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=[*texts, "updated_at"])
+    for pk, fields in (directive_texts or {}).items():
+        if unknown := set(fields) - set(VERSIONED_DIRECTIVE_FIELDS):
+            raise NotAllowed(f"Not a versioned text: {', '.join(sorted(unknown))}")
+        directive = Directive.objects.get(statement=locked, pk=pk)
+        for field, value in fields.items():
+            setattr(directive, field, value)
+        directive.save(update_fields=list(fields))
+    if not locked.has_been_public():
+        if locked.versions.exists():  # scheduled, or back to draft: nobody has read version 1 yet
+            _keep_first_version(locked, by=by, at=locked.published_at)
+        return None
+    latest = locked.versions.order_by("-number").first()
+    if latest is None:  # public before versions were kept, and missed by the migration that adds them
+        latest = _keep_first_version(locked, by=None, at=locked.published_at)
+    snapshot = StatementVersion.snapshot(locked)
+    if snapshot == {"texts": latest.texts, "directives": latest.directives}:
+        return None
+    summaries = clean_change_summary(summary or {})
+    version = StatementVersion.objects.create(
+        statement=locked,
+        number=latest.number + 1,
+        made_by=by,
+        **snapshot,
+        **{f"change_summary_{code}": text for code, text in summaries.items()},
+    )
+    locked.version, locked.amended_at = version.number, version.made_at
+    locked.save(update_fields=["version", "amended_at", "updated_at"])
+    # Every page: the title is on the home page, the archive, the search and the feeds as well.
+    invalidate_public_pages()
+    return version
+
+
+def _keep_first_version(statement: Statement, *, by, at) -> StatementVersion:
+    """Version 1 is the statement as published: written (or rewritten) until the public has seen it."""
+    version, _created = StatementVersion.objects.update_or_create(
+        statement=statement,
+        number=1,
+        defaults={"made_by": by, "made_at": at or timezone.now(), **StatementVersion.snapshot(statement)},
+    )
+    return version
 
 
 def _lock(statement: Statement) -> Statement:

@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Directive, Priority, ProgressNote, PublishingEvent, Statement
+from .models import Directive, Priority, ProgressNote, PublishingEvent, Statement, StatementVersion
 
 
 @register(Priority)
@@ -29,3 +29,9 @@ class ProgressNoteTranslationOptions(TranslationOptions):
 class PublishingEventTranslationOptions(TranslationOptions):
     # A withdrawal's reason is read on the statement's address in the reader's language.
     fields = ("reason",)
+
+
+@register(StatementVersion)
+class StatementVersionTranslationOptions(TranslationOptions):
+    # Why the text changed, read on the versions page in the reader's language.
+    fields = ("change_summary",)

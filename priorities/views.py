@@ -5,6 +5,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
@@ -13,6 +14,7 @@ from pagecache.cache import PAGE_NUMBER, SLUG, YEAR, cache_public_page, cached_f
 
 from .forms import StatementFilterForm
 from .models import Directive, Priority, Statement
+from .versions import compare
 
 STATEMENTS_PER_PAGE = 10
 # Pages that show only the published record: a change to a conversation leaves them cached (the
@@ -110,6 +112,50 @@ def statement_detail(request, slug):
             "official_languages": statement.official_languages(),
         },
     )
+
+
+@cache_public_page(
+    query={"from": PAGE_NUMBER, "to": PAGE_NUMBER}, tags=lambda request, slug: [Statement.cache_tag_for(slug)]
+)
+def statement_versions(request, slug):
+    """
+    A statement's versions (when, and why each changed), and what changed between two of them
+    (?from=&to=; by default the latest and the one before), word by word, in each language.
+    """
+    statement = Statement.objects.visible_to(request.user).filter(slug=slug).first()
+    if statement is None:
+        return statement_gone(request, get_object_or_404(Statement.objects.withdrawn(), slug=slug))
+    # The list without the texts; the texts of the two versions compared only.
+    versions = list(statement.versions.defer("texts", "directives").order_by("number"))
+    context = {
+        "statement": statement,
+        "versions": versions,
+        "content_language": statement.content_language(get_language()),
+    }
+    if versions:
+        latest = versions[-1].number
+        later = _version_number(request.GET.get("to"), default=latest)
+        earlier = _version_number(request.GET.get("from"), default=max(later - 1, 1))
+        if not {earlier, later} <= {version.number for version in versions}:
+            raise Http404
+        earlier, later = min(earlier, later), max(earlier, later)
+        compared = {version.number: version for version in statement.versions.filter(number__in=[earlier, later])}
+        context |= {
+            "earlier": compared[earlier],
+            "later": compared[later],
+            "languages": _reader_first(compare(compared[earlier], compared[later])),
+        }
+    return render(request, "priorities/statement_versions.html", context)
+
+
+def _version_number(value, *, default: int) -> int:
+    return int(value) if value and value.isdigit() else default
+
+
+def _reader_first(languages):
+    """The reader's language first (opened), then the others."""
+    reader = get_language()
+    return sorted(languages, key=lambda language: language.code != reader)
 
 
 def statement_gone(request, statement):

@@ -102,6 +102,10 @@ class StatementOut(StatementSummaryOut):
     original_language: Language
     official_languages: list[Language]
     location: str
+    version: int = Field(
+        ge=1, description="The current version of the text: 1 as published, one more for each amendment."
+    )
+    amended_at: datetime.datetime | None = Field(description="When the current version was made; null for version 1.")
     directives: list[DirectiveOut]
 
 
@@ -128,6 +132,9 @@ class CommentOut(Schema):
     priority: str | None = Field(description="The priority's slug, if the comment is about one.")
     directive: int | None = Field(description="The directive's id, if the comment is about one.")
     parent: str | None = Field(description="The tracking number of the comment it replies to.")
+    statement_version: int = Field(
+        ge=1, description="The version of the statement it was written on (1: the statement as published)."
+    )
     body: str
     responses: list[ResponseOut]
     url: str
@@ -293,7 +300,10 @@ def list_statements(request, query: Query[TextLanguage]):
 
 @api.get("/statements/{slug}/", response={200: StatementOut, **WITH_404}, summary="One statement", tags=["record"])
 def get_statement(request, slug: str, query: Query[TextLanguage]):
-    """A published statement with its text and directives. Versions and documents are not published yet."""
+    """
+    A published statement: its current text and directives, and the number of that version (the
+    statement's versions page shows what changed). Documents are not published yet.
+    """
     statement = get_object_or_404(Statement.objects.published().prefetch_related("priorities"), slug=slug)
     directives = statement.directives.select_related("priority").order_by("order", "pk")
     return {
@@ -302,6 +312,8 @@ def get_statement(request, slug: str, query: Query[TextLanguage]):
         "original_language": statement.original_language,
         "official_languages": statement.official_languages(),
         "location": statement.location,
+        "version": statement.version,
+        "amended_at": statement.amended_at,
         "directives": [
             {
                 "id": directive.pk,

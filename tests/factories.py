@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from dialogue.models import Stakeholder
-from priorities.models import Directive, Priority, Statement
+from priorities.models import Directive, Priority, Statement, StatementVersion
 
 PASSWORD = "a-long-test-password-2008"
 SEED_SLUG = "2008-02-28-joint-statement-los-cabos"
@@ -81,6 +81,11 @@ def make_statement(*, status=Statement.Status.PUBLISHED, published_at=None, open
     for order, priority in enumerate(priorities, start=1):
         Directive.objects.create(
             statement=statement, priority=priority, order=order, text_en=f"Directive {order} of {number}"
+        )
+    if statement.has_been_public() or statement.is_scheduled():
+        # Version 1, as statement_publish (and the migration, for statements published before) keeps it.
+        StatementVersion.objects.create(
+            statement=statement, number=1, made_at=statement.published_at, **StatementVersion.snapshot(statement)
         )
     return statement
 

@@ -191,7 +191,7 @@ class TestChangeForm:
 
     def test_removing_a_language_from_a_published_statement_needs_the_parity_confirmation(self, client, publisher):
         statement = make_statement(**TRILINGUAL)
-        data = change_form_data(statement, title_fr="", body_fr="")
+        data = change_form_data(statement, title_fr="", body_fr="", change_summary_en="French text withdrawn.")
         response = client.post(change_url(statement), data)
         assert response.status_code == 200
         assert "There is no official French title and body" in response.text
@@ -207,7 +207,8 @@ class TestChangeForm:
 
     def test_editing_a_published_statement_without_removing_a_language_needs_no_confirmation(self, client, publisher):
         statement = make_statement(title_en="English only")
-        response = client.post(change_url(statement), change_form_data(statement, summary_en="A new summary."))
+        data = change_form_data(statement, summary_en="A new summary.", change_summary_en="A summary added.")
+        response = client.post(change_url(statement), data)
         assert response.status_code == 302
         assert Statement.objects.get(pk=statement.pk).summary_en == "A new summary."
         assert not PublicationWithoutLanguage.objects.exists()

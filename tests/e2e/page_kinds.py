@@ -43,6 +43,8 @@ PUBLIC = [
     PageKind("priority", "/{lang}/priorities/competitiveness/"),
     PageKind("statements", "/{lang}/statements/"),
     PageKind("statement", "/{lang}/statements/{statement}/"),
+    # Version 2 against version 1, word by word: a long word and a link among the changes must wrap.
+    PageKind("statement-versions", "/{lang}/statements/{statement}/versions/"),
     PageKind("search", "/{lang}/search/?q=border"),
     PageKind("participation", "/{lang}/participation/"),
     PageKind("open-data", "/{lang}/open-data/"),
@@ -125,6 +127,7 @@ def build_world() -> dict:
     words, pending work), and a person for each role; returns the users and the path values.
     """
     from dialogue import services
+    from priorities import services as publishing
 
     moderator = make_moderator(display_name="Moderator Chen")
     publisher = make_publisher(display_name="Publisher Dubois")
@@ -169,6 +172,13 @@ def build_world() -> dict:
     appealed = make_comment(statement, author=cooperative, body=f"Rejected, then appealed: {LONG_WORD}.")
     services.comment_reject(comment=appealed, moderator=moderator, seen=appealed.fingerprint, reason="off_topic")
     services.appeal_submit(comment=appealed, author=cooperative, explanation=f"It is on topic: {LONG_LINK}")
+    # Amended after the conversation began: its comments say they were written on version 1.
+    publishing.statement_amend(
+        statement=statement,
+        by=publisher,
+        summary={"en": f"The report's address and the {LONG_WORD} added.", "fr": "Adresse du rapport ajoutée."},
+        texts={"body_en": f"{statement.body_en} Report: {LONG_LINK} {LONG_WORD}.", "title_fr": "Déclaration modifiée"},
+    )
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
