@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Directive, Priority, ProgressNote, PublishingEvent, Statement
+from .models import Directive, OutcomeReport, OutcomeTheme, Priority, ProgressNote, PublishingEvent, Statement
 
 
 @register(Priority)
@@ -29,3 +29,13 @@ class ProgressNoteTranslationOptions(TranslationOptions):
 class PublishingEventTranslationOptions(TranslationOptions):
     # A withdrawal's reason is read on the statement's address in the reader's language.
     fields = ("reason",)
+
+
+@register(OutcomeReport)
+class OutcomeReportTranslationOptions(TranslationOptions):
+    fields = ("summary",)
+
+
+@register(OutcomeTheme)
+class OutcomeThemeTranslationOptions(TranslationOptions):
+    fields = ("title", "heard", "response")
