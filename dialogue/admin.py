@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpResponseRedirect
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from priorities.admin import publishing_reauthentication
-from priorities.models import OutcomeReport, OutcomeTheme
+from priorities.models import OutcomeReport, OutcomeTheme, Statement
 from priorities.services import PublishingError, check_outcome_report
 
 from . import outcomes, services
@@ -77,7 +78,14 @@ class OutcomeThemeInline(TranslationStackedInline):
 
     model = OutcomeTheme
     extra = 1
-    fields = ["order", "title", "heard", "response"]
+    # Each language's title, what was heard and response together, as the statement's form groups its texts.
+    fieldsets = [
+        (None, {"fields": ["order"]}),
+        *(
+            (name, {"fields": [f"title_{code}", f"heard_{code}", f"response_{code}"], "classes": ["language-text"]})
+            for code, name in settings.LANGUAGES
+        ),
+    ]
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"})}}
 
 
@@ -97,12 +105,31 @@ class OutcomeReportAdmin(TranslationAdmin):
     list_display = ["statement", "status", "published_at", "figures_computed_at"]
     list_filter = ["status"]
     list_select_related = ["statement"]
+    radio_fields = {"statement": admin.VERTICAL}
     readonly_fields = ["status", "published_at", "published_by", "figures_computed_at"]
     fieldsets = [
         (None, {"fields": ["statement"]}),
         *((name, {"fields": [f"summary_{code}"], "classes": ["language-text"]}) for code, name in settings.LANGUAGES),
         (_("Publication"), {"fields": ["status", "published_at", "published_by", "figures_computed_at"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A report is about one statement for good: chosen when it is written.
+        return [*self.readonly_fields, "statement"] if obj is not None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "statement":
+            # The published statements that have no report yet, as choices to tick: a drop-down list
+            # cut long titles on phones.
+            kwargs["queryset"] = Statement.objects.published().filter(outcome_report__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Statements are edited on their own pages: no add/change/view icons beside the choice.
+        if formfield is not None and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+            formfield.widget = formfield.widget.widget
+        return formfield
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not (obj is not None and obj.is_published())
