@@ -281,9 +281,7 @@ class TestPublicPages:
         said = {"en": "What we heard", "fr": "Ce que nous avons entendu", "es": "Lo que escuchamos"}[lang]
         assert said in page.text
 
-    def test_the_cached_statement_page_links_the_report_as_soon_as_it_is_published(
-        self, client, statement, publisher
-    ):
+    def test_the_cached_statement_page_links_the_report_as_soon_as_it_is_published(self, client, statement, publisher):
         report = write_report(statement)
         close_period(statement, publisher)
         url = f"/en/statements/{statement.slug}/"
