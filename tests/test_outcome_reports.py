@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 
 from dialogue import services as dialogue_services
 from dialogue.models import Comment
-from dialogue.outcomes import outcome_figures, outcome_report_publish
+from dialogue.outcomes import announce_outcome, outcome_figures, outcome_report_publish
 from priorities import services
 from priorities.models import OutcomeReport, OutcomeTheme, Statement
 
@@ -145,6 +145,24 @@ class TestPublishingRules:
         outcome_report_publish(report=report, by=publisher)
         with pytest.raises(services.NotAllowed, match="already published"):
             outcome_report_publish(report=report, by=publisher)
+
+
+    def test_the_followers_announcement_runs_after_the_commit(
+        self, statement, publisher, django_capture_on_commit_callbacks
+    ):
+        """The call site the subscriptions (issue 15 item 5) fill in: once, with the report, after the commit."""
+        report = write_report(statement)
+        close_period(statement, publisher)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            outcome_report_publish(report=report, by=publisher)
+        announced = [callback for callback in callbacks if getattr(callback, "func", None) is announce_outcome]
+        assert [callback.args for callback in announced] == [(report.pk,)]
+
+    def test_a_refused_publication_announces_nothing(self, statement, publisher, django_capture_on_commit_callbacks):
+        report = write_report(statement)
+        with django_capture_on_commit_callbacks() as callbacks, pytest.raises(services.NotAllowed):
+            outcome_report_publish(report=report, by=publisher)
+        assert not [callback for callback in callbacks if getattr(callback, "func", None) is announce_outcome]
 
 
 class TestFigures:
@@ -313,6 +331,13 @@ class TestPublicPages:
         client.force_login(publisher)
         page = client.get(url)
         assert page.status_code == 200 and "Preview: this report is a draft." in page.text
+
+    def test_the_sitemap_lists_the_report_in_each_language(self, client, published, statement):
+        draft = write_report(make_statement())
+        sitemap = client.get("/sitemap.xml").text
+        for lang in LANGUAGES:
+            assert f"http://testserver/{lang}/statements/{statement.slug}/what-we-heard/" in sitemap
+        assert f"/statements/{draft.statement.slug}/what-we-heard/" not in sitemap
 
     @pytest.mark.parametrize("lang", LANGUAGES)
     def test_the_statements_feed_announces_the_report(self, client, published, lang):
