@@ -146,7 +146,6 @@ class TestPublishingRules:
         with pytest.raises(services.NotAllowed, match="already published"):
             outcome_report_publish(report=report, by=publisher)
 
-
     def test_the_followers_announcement_runs_after_the_commit(
         self, statement, publisher, django_capture_on_commit_callbacks
     ):
