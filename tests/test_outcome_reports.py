@@ -9,6 +9,8 @@ from collections import Counter
 
 import feedparser
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -348,6 +350,25 @@ class TestPublicPages:
         assert title in entry.title
         assert entry.title != title, "said as the report, not as the statement"
         assert feed.entries[0].link == entry.link, "the newest publication first"
+
+    def test_the_feed_reads_the_same_number_of_rows_whatever_the_number_of_reports(self, client, publisher):
+        def publish_one():
+            report = write_report(make_statement())
+            close_period(report.statement, publisher)
+            outcome_report_publish(report=report, by=publisher)
+
+        def queries():
+            with CaptureQueriesContext(connection) as captured:
+                feed = feedparser.parse(client.get("/en/statements/feed/").content)
+            return len(captured), sum(entry.link.endswith("/what-we-heard/") for entry in feed.entries)
+
+        publish_one()
+        few = queries()
+        for _ in range(3):
+            publish_one()
+        many = queries()
+        assert (few[1], many[1]) == (1, 4)
+        assert few[0] == many[0]
 
     def test_the_report_page_reads_three_rows_whatever_the_conversation(
         self, client, published, django_assert_num_queries
