@@ -203,6 +203,17 @@ class Statement(models.Model):
     def is_amended(self) -> bool:
         return self.version > 1
 
+    def published_outcome_report(self):
+        """
+        Its "What we heard" report if published (see OutcomeReport), or None. Select `outcome_report`
+        with the statement (as the statement page does) and this asks nothing more of the database.
+        """
+        try:
+            report = self.outcome_report
+        except OutcomeReport.DoesNotExist:
+            return None
+        return report if report.is_published() else None
+
     def latest_withdrawal(self):
         """The recorded withdrawal in force (who, when, why), or None."""
         if self.status != self.Status.WITHDRAWN:
@@ -435,3 +446,144 @@ class StatementVersion(models.Model):
                 for directive in directives
             ],
         }
+
+
+class OutcomeReportQuerySet(models.QuerySet):
+    def published(self):
+        """Reports the public may read: published, about a statement the public may read."""
+        return self.filter(status=OutcomeReport.Status.PUBLISHED, statement__in=Statement.objects.published())
+
+
+class OutcomeReport(models.Model):
+    """
+    "What we heard": after a statement's comment period closes, what the governments heard and
+    how they respond, in the three languages, with the conversation's figures frozen at publication.
+
+    The report is part of the published record (its page, the statement page's link and the
+    statements feed are the record's), so it lives here. Its figures are the conversation's: they
+    are computed by dialogue (dialogue/outcomes.py) and stored here as a snapshot, with their labels
+    in the three languages, so the report never drifts and the record never imports the conversation.
+    Written in the admin; published only through services.outcome_report_publish, then read-only.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    statement = models.OneToOneField(
+        Statement, on_delete=models.CASCADE, related_name="outcome_report", verbose_name=_("statement")
+    )
+    summary = models.TextField(
+        _("summary"), blank=True, help_text=_("Markdown. Links, lists and emphasis are kept; HTML is removed.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    # The snapshot written by dialogue at publication: {"total", "answered", "tables": [{"key",
+    # "title": {lang: text}, "heading": {lang: text}, "rows": [{"key", "label": {lang: text}, "count"}]}]}.
+    figures = models.JSONField(_("figures"), default=dict, blank=True, editable=False)
+    figures_computed_at = models.DateTimeField(_("figures computed at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = OutcomeReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("outcome report (what we heard)")
+        verbose_name_plural = _("outcome reports (what we heard)")
+        permissions = [("publish_outcomereport", _("Can publish an outcome report"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="outcome_report_published_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.statement)
+
+    def get_absolute_url(self):
+        return reverse("priorities:statement-outcome", kwargs={"slug": self.statement.slug})
+
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def summary_html(self):
+        return render_markdown(self.summary)
+
+    def missing_languages(self, themes=None) -> list[str]:
+        """Languages lacking the summary or a theme's title, what was heard or the response: no publication then."""
+        themes = list(self.themes.all()) if themes is None else themes
+        return [
+            code
+            for code, _name in settings.LANGUAGES
+            if not (getattr(self, f"summary_{code}", "") or "").strip()
+            or any(
+                not (getattr(theme, f"{field}_{code}", "") or "").strip()
+                for theme in themes
+                for field in ("title", "heard", "response")
+            )
+        ]
+
+    def figure_tables(self, language: str) -> list[dict]:
+        """The frozen figures in `language`: [{"key", "title", "heading", "rows": [{"label", "count", "percent"}]}]."""
+        total = self.figures.get("total", 0)
+
+        def said(texts):
+            return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or ""
+
+        return [
+            {
+                "key": table["key"],
+                "title": said(table["title"]),
+                "heading": said(table["heading"]),
+                "rows": [
+                    {
+                        "label": said(row["label"]),
+                        "count": row["count"],
+                        "percent": f"{(row['count'] / total * 100) if total else 0:.1f}",
+                    }
+                    for row in table["rows"]
+                ],
+            }
+            for table in self.figures.get("tables", [])
+        ]
+
+    def answered_percent(self) -> str:
+        total = self.figures.get("total", 0)
+        return f"{(self.figures.get('answered', 0) / total * 100) if total else 0:.1f}"
+
+
+class OutcomeTheme(models.Model):
+    """One main theme of what was heard, and the governments' response to it."""
+
+    report = models.ForeignKey(
+        OutcomeReport, on_delete=models.CASCADE, related_name="themes", verbose_name=_("outcome report")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    title = models.CharField(_("theme"), max_length=200, blank=True)
+    heard = models.TextField(_("what we heard"), blank=True)
+    response = models.TextField(_("the governments' response"), blank=True)
+
+    class Meta:
+        ordering = ["report", "order", "pk"]
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+
+    def __str__(self):
+        return self.title
+
+    def heard_html(self):
+        return render_markdown(self.heard)
+
+    def response_html(self):
+        return render_markdown(self.response)

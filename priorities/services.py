@@ -9,7 +9,7 @@ that publishes (a command, an API), and it gets the same checks and the same rec
 """
 
 import datetime
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,6 +23,7 @@ from .languages import language_in_sentence
 from .models import (
     CommentPeriodChange,
     Directive,
+    OutcomeReport,
     PublicationWithoutLanguage,
     PublishingEvent,
     Statement,
@@ -353,6 +354,73 @@ def _keep_first_version(statement: Statement, *, by, at) -> StatementVersion:
         defaults={"made_by": by, "made_at": at or timezone.now(), **StatementVersion.snapshot(statement)},
     )
     return version
+
+
+# --- "What we heard": the outcome report after a comment period ----------------------------------
+
+
+class OutcomeTranslationMissing(PublishingError):
+    """An outcome report is published in the three languages or not at all (no "publish without")."""
+
+    code = "translation_missing"
+
+    def __init__(self, languages: list[str]):
+        self.languages = languages
+        super().__init__(
+            _(
+                "The report has no %(language)s text for its summary or for every theme (its title, what was "
+                "heard and the response). Write it: a report is published in English, French and Spanish."
+            )
+            % {"language": ", ".join(language_in_sentence(code) for code in languages)}
+        )
+
+
+def check_outcome_report(report: OutcomeReport) -> None:
+    """Raise a PublishingError unless `report`, as stored, may be published now."""
+    statement = report.statement
+    if report.is_published():
+        raise NotAllowed(_("This report is already published."))
+    if not statement.is_published():
+        raise NotAllowed(_("Only the report on a published statement can be published."))
+    if not statement.comments_closed():
+        raise NotAllowed(
+            _(
+                "The comment period has not closed: the report is published after it closes, "
+                "so that it reflects every comment."
+            )
+        )
+    themes = list(report.themes.all())
+    if not themes:
+        raise NotAllowed(_("Add at least one main theme, with what was heard and the governments' response."))
+    if missing := report.missing_languages(themes):
+        raise OutcomeTranslationMissing(missing)
+
+
+@transaction.atomic
+def outcome_report_publish(
+    *, report: OutcomeReport, by: AbstractBaseUser, figures: Callable[[Statement], dict]
+) -> OutcomeReport:
+    """
+    Publish `report` once its statement's comment period has closed, in the three languages,
+    freezing `figures(statement)` (the conversation's figures, computed by dialogue: see
+    dialogue.outcomes.outcome_report_publish, the workflow to call) with the time they were
+    computed. Only a holder of priorities.publish_outcomereport may. Refreshes the statement's
+    pages and the statements feed.
+    """
+    if not by.has_perm("priorities.publish_outcomereport"):
+        raise NotAllowed(_("Only publishers can publish an outcome report."))
+    locked = OutcomeReport.objects.select_for_update().get(pk=report.pk)
+    locked.statement = _lock(locked.statement)
+    check_outcome_report(locked)
+    now = timezone.now()
+    locked.figures = figures(locked.statement)
+    locked.figures_computed_at = now
+    locked.status = OutcomeReport.Status.PUBLISHED
+    locked.published_at = now
+    locked.published_by = by
+    locked.save()
+    invalidate_public_pages(tags=[locked.statement.cache_tag])
+    return locked
 
 
 def _lock(statement: Statement) -> Statement:

@@ -2,7 +2,16 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Directive, Priority, ProgressNote, PublishingEvent, Statement, StatementVersion
+from .models import (
+    Directive,
+    OutcomeReport,
+    OutcomeTheme,
+    Priority,
+    ProgressNote,
+    PublishingEvent,
+    Statement,
+    StatementVersion,
+)
 
 
 @register(Priority)
@@ -35,3 +44,13 @@ class PublishingEventTranslationOptions(TranslationOptions):
 class StatementVersionTranslationOptions(TranslationOptions):
     # Why the text changed, read on the versions page in the reader's language.
     fields = ("change_summary",)
+
+
+@register(OutcomeReport)
+class OutcomeReportTranslationOptions(TranslationOptions):
+    fields = ("summary",)
+
+
+@register(OutcomeTheme)
+class OutcomeThemeTranslationOptions(TranslationOptions):
+    fields = ("title", "heard", "response")

@@ -12,4 +12,5 @@ urlpatterns = [
     path("statements/feed/", feeds.StatementsFeed(), name="statement-feed"),
     path("statements/<slug:slug>/", views.statement_detail, name="statement-detail"),
     path("statements/<slug:slug>/versions/", views.statement_versions, name="statement-versions"),
+    path("statements/<slug:slug>/what-we-heard/", views.statement_outcome, name="statement-outcome"),
 ]

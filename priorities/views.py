@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from pagecache.cache import PAGE_NUMBER, SLUG, YEAR, cache_public_page, cached_fragment
 
 from .forms import StatementFilterForm
-from .models import Directive, Priority, Statement
+from .models import Directive, OutcomeReport, Priority, Statement
 from .versions import compare
 
 STATEMENTS_PER_PAGE = 10
@@ -89,10 +89,11 @@ def statement_detail(request, slug):
     statement = (
         cached_fragment(
             f"published-statement:{slug}",
-            lambda: Statement.objects.published().filter(slug=slug).first(),
+            # With its outcome report (one join): the page links it once published.
+            lambda: Statement.objects.published().select_related("outcome_report").filter(slug=slug).first(),
             tags=[Statement.cache_tag_for(slug)],
         )
-        or Statement.objects.visible_to(request.user).filter(slug=slug).first()
+        or Statement.objects.visible_to(request.user).select_related("outcome_report").filter(slug=slug).first()
     )
     if statement is None:
         return statement_gone(request, get_object_or_404(Statement.objects.withdrawn(), slug=slug))
@@ -165,4 +166,22 @@ def statement_gone(request, statement):
         "priorities/statement_gone.html",
         {"statement": statement, "withdrawal": statement.latest_withdrawal()},
         status=410,
+    )
+
+
+@cache_public_page(tags=lambda request, slug: [Statement.cache_tag_for(slug)])
+def statement_outcome(request, slug):
+    """
+    "What we heard" after a statement's comment period: the summary, each main theme with the
+    governments' response, and the figures frozen at publication. Publishers preview drafts.
+    """
+    statement = get_object_or_404(Statement.objects.visible_to(request.user), slug=slug)
+    reports = OutcomeReport.objects.prefetch_related("themes")
+    if not request.user.has_perm("priorities.change_outcomereport"):
+        reports = reports.published()
+    report = get_object_or_404(reports, statement=statement)
+    return render(
+        request,
+        "priorities/outcome_report.html",
+        {"statement": statement, "report": report, "tables": report.figure_tables(get_language())},
     )

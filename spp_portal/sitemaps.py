@@ -10,7 +10,7 @@ moderation) are not public and are not listed; robots.txt (spp_portal/views.py) 
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from priorities.models import Priority, Statement
+from priorities.models import OutcomeReport, Priority, Statement
 
 
 class PortalSitemap(Sitemap):
@@ -67,10 +67,23 @@ class PriorityParticipationSitemap(PrioritySitemap):
         return reverse("dialogue:participation-priority", kwargs={"slug": priority.slug})
 
 
+class OutcomeReportSitemap(PortalSitemap):
+    """Published "What we heard" reports: frozen once published, so their last change is their publication."""
+
+    changefreq = "yearly"
+
+    def items(self):
+        return OutcomeReport.objects.published().select_related("statement").order_by("-published_at", "pk")
+
+    def lastmod(self, report):
+        return report.published_at
+
+
 SITEMAPS = {
     "pages": StaticPagesSitemap,
     "statements": StatementSitemap,
     "priorities": PrioritySitemap,
     "statement-participation": StatementParticipationSitemap,
+    "what-we-heard": OutcomeReportSitemap,
     "priority-participation": PriorityParticipationSitemap,
 }

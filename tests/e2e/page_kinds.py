@@ -45,6 +45,9 @@ PUBLIC = [
     PageKind("statement", "/{lang}/statements/{statement}/"),
     # Version 2 against version 1, word by word: a long word and a link among the changes must wrap.
     PageKind("statement-versions", "/{lang}/statements/{statement}/versions/"),
+    # "What we heard" on a closed statement, and that statement's page linking it.
+    PageKind("outcome-report", "/{lang}/statements/{closed}/what-we-heard/"),
+    PageKind("closed-statement", "/{lang}/statements/{closed}/"),
     PageKind("search", "/{lang}/search/?q=border"),
     PageKind("participation", "/{lang}/participation/"),
     PageKind("open-data", "/{lang}/open-data/"),
@@ -108,6 +111,18 @@ PUBLISHER = [
     PageKind(
         "admin-statement-withdraw",
         "/admin/priorities/statement/{statement_pk}/withdraw/",
+        portal_header=False,
+        password_again=True,
+    ),
+    PageKind("admin-outcome-reports", "/admin/priorities/outcomereport/", portal_header=False),
+    PageKind("admin-outcome-report-add", "/admin/priorities/outcomereport/add/", portal_header=False),
+    PageKind(
+        "admin-outcome-report-form", "/admin/priorities/outcomereport/{outcome_draft_pk}/change/", portal_header=False
+    ),
+    # The draft's statement is still open for comments: the page says why it cannot be published yet.
+    PageKind(
+        "admin-outcome-report-publish",
+        "/admin/priorities/outcomereport/{outcome_draft_pk}/publish/",
         portal_header=False,
         password_again=True,
     ),
@@ -179,6 +194,7 @@ def build_world() -> dict:
         summary={"en": f"The report's address and the {LONG_WORD} added.", "fr": "Adresse du rapport ajoutée."},
         texts={"body_en": f"{statement.body_en} Report: {LONG_LINK} {LONG_WORD}.", "title_fr": "Déclaration modifiée"},
     )
+    closed, outcome_draft = _what_we_heard(statement, moderator, publisher, cooperative)
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
@@ -189,5 +205,57 @@ def build_world() -> dict:
             "pending": pending.tracking_number,
             "published": first.tracking_number,
             "rejected": rejected.tracking_number,
+            "closed": closed.slug,
+            "outcome_draft_pk": outcome_draft.pk,
         },
     }
+
+
+def _what_we_heard(statement, moderator, publisher, cooperative):
+    """
+    A statement whose comment period has closed, with its "What we heard" published in the three
+    languages (long words in a theme and long labels in the figures); and a draft report on `statement`.
+    """
+    import datetime
+
+    from django.utils import timezone
+
+    from dialogue.outcomes import outcome_report_publish
+    from priorities import services as publishing
+    from priorities.models import OutcomeReport, OutcomeTheme
+
+    closed = make_statement(
+        title_en="A consultation that has closed",
+        title_fr="Une consultation terminée",
+        title_es="Una consulta cerrada",
+        body_fr="Texte.",
+        body_es="Texto.",
+    )
+    make_comment(
+        closed, author=cooperative, language="es", body=f"Tiempos de espera: {LONG_LINK}", approve_by=moderator
+    )
+    make_comment(closed, language="fr", body="Des cibles publiées chaque année.", approve_by=moderator)
+    publishing.comment_period_change(
+        statement=closed,
+        by=publisher,
+        opens_at=closed.comments_open_at,
+        closes_at=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    texts = {
+        "en": ("Participants asked for published targets.", "Targets", "Yearly targets, please.", "They will be."),
+        "fr": ("Les participants ont demandé des cibles.", LONG_WORD, "Des cibles annuelles.", "Elles le seront."),
+        "es": ("Los participantes pidieron metas.", "Metas", "Metas anuales, por favor.", "Así será."),
+    }
+    report = OutcomeReport.objects.create(statement=closed, **{f"summary_{code}": t[0] for code, t in texts.items()})
+    OutcomeTheme.objects.create(
+        report=report,
+        order=1,
+        **{
+            f"{field}_{code}": t[index]
+            for code, t in texts.items()
+            for index, field in ((1, "title"), (2, "heard"), (3, "response"))
+        },
+    )
+    outcome_report_publish(report=report, by=publisher)
+    draft = OutcomeReport.objects.create(statement=statement, summary_en="A draft, in English so far.")
+    return closed, draft

@@ -1,0 +1,157 @@
+"""
+"What we heard": the conversation's figures for a statement's outcome report, frozen at publication.
+
+The report itself is part of the published record (priorities.OutcomeReport: its texts, its page,
+the statement page's link, the statements feed). What it says of the conversation is computed
+here, where the comments are, and handed to the record's publishing service, which stores it as
+a snapshot with the time it was computed: the report shows the figures as they were when it was
+published, whatever is approved, hidden or deleted afterwards.
+
+Each table of figures is one `Figure` in FIGURES; its labels are stored in the three languages,
+so the record's page shows them without asking the conversation.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from priorities import services as publishing
+from priorities.models import OutcomeReport, Statement
+
+from .models import Comment, OfficialResponse, Stakeholder
+from .participation import NOT_KNOWN
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One table of the report's figures: published comments counted by `count`, each key named by `label`."""
+
+    key: str
+    title: str
+    heading: str
+    count: Callable[[QuerySet], Iterable[tuple[object, int]]]
+    label: Callable[[object], str]
+
+
+def by_field(field: str) -> Callable[[QuerySet], list[tuple[object, int]]]:
+    """Counts of comments grouped by one field (one query), largest first."""
+
+    def count(comments: QuerySet) -> list[tuple[object, int]]:
+        grouped = comments.order_by().values_list(field).annotate(n=Count("pk")).values_list(field, "n")
+        return sorted(grouped, key=lambda row: (-row[1], str(row[0])))
+
+    return count
+
+
+def choice_label(choices) -> Callable[[object], str]:
+    labels = dict(choices)
+    # No profile (a deleted account): said as the participation figures say it.
+    return lambda key: labels.get(key, NOT_KNOWN)
+
+
+# The tables of every outcome report, in this order. After the merges of issue 15's other items the
+# lead adds one entry each here, and nothing else changes (the record's page shows whatever is stored):
+#   Figure("campaigns", _("By campaign"), _("Submission"), <counts of campaign members vs individual>, ...)
+#   Figure("verified_organisations", _("By verified organisation"), _("Organisation"), ...)
+# and points "organisation_type" at the verified organisation's type once it has one.
+FIGURES = [
+    Figure(
+        "country",
+        _("By country"),
+        _("Country"),
+        by_field("author__stakeholder__country"),
+        choice_label(Stakeholder.Country.choices),
+    ),
+    Figure(
+        "sector",
+        _("By sector"),
+        _("Sector"),
+        by_field("author__stakeholder__sector"),
+        choice_label(Stakeholder.Sector.choices),
+    ),
+    Figure(
+        "language",
+        _("By language"),
+        _("Language"),
+        by_field("language"),
+        choice_label(settings.LANGUAGES),
+    ),
+    # Until verified organisations carry a type of their own, an organisation's type is its sector.
+    Figure(
+        "organisation_type",
+        _("By organisation type"),
+        _("Organisation type"),
+        by_field("author__stakeholder__sector"),
+        choice_label(Stakeholder.Sector.choices),
+    ),
+]
+
+
+def _in_each_language(text) -> dict[str, str]:
+    said = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            said[code] = str(text)
+    return said
+
+
+def outcome_figures(statement: Statement) -> dict:
+    """
+    The snapshot the report keeps: published comments on `statement` (Comment.objects.published(),
+    as every public figure counts them), how many received an official response, and each FIGURES
+    table with its labels in the three languages. One query for the totals, one per table.
+    """
+    comments = Comment.objects.published().filter(statement=statement)
+    totals = comments.aggregate(
+        total=Count("pk"),
+        answered=Count("pk", filter=Q(Exists(OfficialResponse.objects.filter(comment=OuterRef("pk"))))),
+    )
+    return {
+        "total": totals["total"],
+        "answered": totals["answered"],
+        "tables": [
+            {
+                "key": figure.key,
+                "title": _in_each_language(figure.title),
+                "heading": _in_each_language(figure.heading),
+                "rows": [
+                    {"key": key, "label": _in_each_language(figure.label(key)), "count": n}
+                    for key, n in figure.count(comments)
+                ],
+            }
+            for figure in FIGURES
+        ],
+    }
+
+
+@transaction.atomic
+def outcome_report_publish(*, report: OutcomeReport, by: AbstractBaseUser) -> OutcomeReport:
+    """
+    Publish `report` (priorities.services.outcome_report_publish: refused before the comment period
+    closes, with a language missing, or by anyone but a publisher) with the figures computed now,
+    and announce it once the transaction commits.
+    """
+    published = publishing.outcome_report_publish(report=report, by=by, figures=outcome_figures)
+    transaction.on_commit(partial(announce_outcome, published.pk))
+    return published
+
+
+def announce_outcome(report_id: int) -> OutcomeReport:
+    """
+    Tell the statement's followers that its outcome report is published (after the commit).
+
+    The feed and the statement page need nothing here: they show the report once it is published.
+    MERGE (issue 15 item 5, subscriptions): the lead wires the followers' email here, e.g.
+        notify_statement_followers(report.statement, "outcome_published", report=report)
+    — one email per follower, in their language, through the outbox, like every portal email.
+    """
+    report = OutcomeReport.objects.select_related("statement").get(pk=report_id)
+    # MERGE: notify_statement_followers(report.statement, "outcome_published", report=report)
+    return report
