@@ -389,11 +389,13 @@ def _announce_record(state: NotificationState, now: datetime.datetime) -> int:
         if (change.statement_id, event) not in announced:
             announced.add((change.statement_id, event))
             sent += notify_statement_followers(change.statement, event)
-    for statement in Statement.objects.published().filter(comments_close_at__gt=since, comments_close_at__lte=now):
+    # Public at `now` (the sweep's time, which Statement.objects.published() would take as the clock's).
+    public = Statement.objects.filter(status=Statement.Status.PUBLISHED, published_at__lte=now)
+    for statement in public.filter(comments_close_at__gt=since, comments_close_at__lte=now):
         if (statement.pk, Event.PERIOD_CLOSED) not in announced:
             announced.add((statement.pk, Event.PERIOD_CLOSED))
             sent += notify_statement_followers(statement, Event.PERIOD_CLOSED)
-    new_statements = Statement.objects.published().filter(published_at__gt=since, published_at__lte=now)
+    new_statements = public.filter(published_at__gt=since)
     for statement in new_statements.prefetch_related("priorities"):
         sent += _notify_priority_followers(statement)
     return sent
