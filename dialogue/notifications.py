@@ -369,16 +369,24 @@ def _announce_record(state: NotificationState, now: datetime.datetime) -> int:
     came) and statements published (a scheduled one when its time comes). The first sweep starts
     the clock and announces nothing from before it.
     """
-    since, state.record_announced_until = state.record_announced_until, now
+    # Up to a little before now: a change is dated when made and seen when committed, so a change
+    # whose transaction is still open when the sweep passes is announced by the next one.
+    until = now - datetime.timedelta(seconds=settings.NOTIFICATION_SETTLE_SECONDS)
+    since = state.record_announced_until
+    if since is not None and until <= since:
+        return 0
+    state.record_announced_until = until
     if since is None:
         return 0
     sent = 0
     announced = set()
-    changes = CommentPeriodChange.objects.filter(changed_at__gt=since, changed_at__lte=now).select_related("statement")
+    changes = CommentPeriodChange.objects.filter(changed_at__gt=since, changed_at__lte=until).select_related(
+        "statement"
+    )
     for change in changes:
         if not change.statement.is_published():
             continue
-        if change.new_close is not None and change.new_close <= change.changed_at:
+        if change.new_close is not None and change.new_close <= until:
             event = Event.PERIOD_CLOSED
         elif change.is_extension():
             event = Event.PERIOD_EXTENDED
@@ -390,8 +398,8 @@ def _announce_record(state: NotificationState, now: datetime.datetime) -> int:
             announced.add((change.statement_id, event))
             sent += notify_statement_followers(change.statement, event)
     # Public at `now` (the sweep's time, which Statement.objects.published() would take as the clock's).
-    public = Statement.objects.filter(status=Statement.Status.PUBLISHED, published_at__lte=now)
-    for statement in public.filter(comments_close_at__gt=since, comments_close_at__lte=now):
+    public = Statement.objects.filter(status=Statement.Status.PUBLISHED, published_at__lte=until)
+    for statement in public.filter(comments_close_at__gt=since, comments_close_at__lte=until):
         if (statement.pk, Event.PERIOD_CLOSED) not in announced:
             announced.add((statement.pk, Event.PERIOD_CLOSED))
             sent += notify_statement_followers(statement, Event.PERIOD_CLOSED)

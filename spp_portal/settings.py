@@ -374,6 +374,9 @@ MODERATION_PROMPT_MINUTES = env_int("MODERATION_PROMPT_MINUTES", 30)
 NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
 # How often the notification sweep runs under Celery beat (cron: `manage.py send_notifications`).
 NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 60)
+# The sweep announces the record's changes (periods, publications) this long after they are dated,
+# so that one committed a moment after it was dated is never passed over.
+NOTIFICATION_SETTLE_SECONDS = 60
 
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.send_due", "schedule": float(OUTBOX_SWEEP_SECONDS)},
