@@ -327,8 +327,11 @@ class SubscriptionsForm(forms.Form):
         for row in mine.values():
             if row.topic in Subscription.STANDING_TOPICS or row.delivery == Subscription.Delivery.OFF:
                 continue
-            kind = _("Statement") if row.topic == Subscription.Topic.STATEMENT else _("Priority")
-            self._add(f"{row.topic}-{row.subject.pk}", row, format_lazy("{}: {}", kind, row.subject.title))
+            if row.topic == Subscription.Topic.STATEMENT:
+                label = gettext("Statement: %(title)s") % {"title": row.subject.title}
+            else:
+                label = gettext("Priority: %(title)s") % {"title": row.subject.title}
+            self._add(f"{row.topic}-{row.subject.pk}", row, label)
         self.helper = FormHelper()
         self.helper.form_tag = False
 
