@@ -50,6 +50,8 @@ PUBLIC = [
     PageKind("moderation-policy", "/{lang}/dialogue/moderation-policy/"),
     PageKind("moderation-report", "/{lang}/dialogue/moderation-report/"),
     PageKind("verify", "/{lang}/dialogue/verify/"),
+    # The link at the foot of a follower's email: no sign-in needed.
+    PageKind("unsubscribe", "/{lang}/dialogue/unsubscribe/{unsubscribe}/"),
     PageKind("not-found", "/{lang}/no/such/page/", status=404),
     PageKind("privacy", "/{lang}/privacy/"),
     PageKind("terms", "/{lang}/terms/"),
@@ -66,6 +68,7 @@ ACCOUNT = [
     PageKind("profile", "/{lang}/accounts/profile/"),
     PageKind("my-data", "/{lang}/accounts/my-data/"),
     PageKind("api-keys", "/{lang}/accounts/api-keys/"),
+    PageKind("subscriptions", "/{lang}/dialogue/subscriptions/"),
     PageKind("email", "/{lang}/accounts/email/"),
     PageKind("two-factor", "/{lang}/accounts/2fa/"),
 ]
@@ -74,6 +77,8 @@ STAKEHOLDER = [
     # A comment by someone else, with its long link and word: the support page quotes it whole.
     PageKind("support", "/{lang}/dialogue/comments/{published}/support/"),
     PageKind("appeal", "/{lang}/dialogue/comments/{rejected}/appeal/"),
+    PageKind("follow-statement", "/{lang}/dialogue/statements/{statement}/follow/"),
+    PageKind("follow-priority", "/{lang}/dialogue/priorities/competitiveness/follow/"),
     PageKind("two-factor-set-up", "/{lang}/accounts/2fa/totp/activate/"),
 ]
 MODERATOR = [
@@ -125,6 +130,8 @@ def build_world() -> dict:
     words, pending work), and a person for each role; returns the users and the path values.
     """
     from dialogue import services
+    from dialogue.models import Subscription
+    from dialogue.notifications import unsubscribe_token
 
     moderator = make_moderator(display_name="Moderator Chen")
     publisher = make_publisher(display_name="Publisher Dubois")
@@ -169,6 +176,12 @@ def build_world() -> dict:
     appealed = make_comment(statement, author=cooperative, body=f"Rejected, then appealed: {LONG_WORD}.")
     services.comment_reject(comment=appealed, moderator=moderator, seen=appealed.fingerprint, reason="off_topic")
     services.appeal_submit(comment=appealed, author=cooperative, explanation=f"It is on topic: {LONG_LINK}")
+    # The stakeholder follows the statement (the follow page then offers "Stop following"), and a
+    # priority, so "Email I receive" lists both beside the emails about their comments.
+    services.subscription_set(user=stakeholder, topic="statement", statement=statement, delivery="immediate")
+    services.subscription_set(
+        user=stakeholder, topic="priority", priority=directive.priority, delivery=Subscription.Delivery.DAILY
+    )
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
@@ -179,5 +192,6 @@ def build_world() -> dict:
             "pending": pending.tracking_number,
             "published": first.tracking_number,
             "rejected": rejected.tracking_number,
+            "unsubscribe": unsubscribe_token(stakeholder, "statement", statement),
         },
     }
