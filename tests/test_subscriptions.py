@@ -6,10 +6,11 @@ headers).
 """
 
 import datetime
+import json
 import re
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -285,9 +286,12 @@ def test_a_tampered_link_is_refused(outbox):
     follower, message = _followed_and_emailed(statement)
     path = unsubscribe_url(message)
     token = path.rstrip("/").rsplit("/", 1)[1]
-    other = make_user()
-    forged = token.replace(str(follower.pk), str(other.pk), 1)
-    for bad in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), forged, "not-a-token"):
+    # Someone else's id in the signed part, with the original signature; the signature altered; no token.
+    payload = json.dumps([make_user().pk, "statement", statement.pk], separators=(",", ":")).encode()
+    forged = signing.b64_encode(payload).decode() + ":" + token.partition(":")[2]
+    altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (forged, altered, "not-a-token"):
+        assert bad != token
         bad_path = path.replace(token, bad)
         assert Client().get(bad_path).status_code == 400
         assert Client().post(bad_path, "List-Unsubscribe=One-Click", content_type="text/plain").status_code == 400
