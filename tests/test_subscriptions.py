@@ -439,3 +439,57 @@ def test_the_outbox_keeps_the_unsubscribe_headers_to_the_sent_message(settings):
     sent = message.message()
     assert sent["List-Unsubscribe"].startswith("<http://testserver/en/dialogue/unsubscribe/")
     assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_my_data_lists_what_i_follow(client):
+    user = make_user()
+    statement = make_statement()
+    follow(user, statement, Delivery.DAILY)
+    client.force_login(user)
+    data = client.get("/en/accounts/my-data/export/").json()
+    assert data["subscriptions"][0]["statement"] == statement.slug
+    assert data["subscriptions"][0]["email"] == "daily"
+
+
+# --- The two profile boxes became subscriptions, choices kept ---------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_each_persons_choice():
+    """Who had unticked "email me when a reply…" or "…an official response" keeps that email off."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("dialogue", "0012_appeals")], [("dialogue", "0013_subscriptions")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    User, Stakeholder = old.get_model("auth", "User"), old.get_model("dialogue", "Stakeholder")
+    people = {}
+    for name, replies, responses in (("both", True, True), ("no-replies", False, True), ("none", False, False)):
+        user = User.objects.create(username=name, email=f"{name}@example.org")
+        Stakeholder.objects.create(user=user, display_name=name, notify_replies=replies, notify_responses=responses)
+        people[name] = user.pk
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    chosen = {
+        (user_id, topic): delivery
+        for user_id, topic, delivery in Subscription.objects.values_list("user_id", "topic", "delivery")
+    }
+    assert chosen == {
+        (people["no-replies"], "my_replies"): "off",
+        (people["none"], "my_replies"): "off",
+        (people["none"], "my_responses"): "off",
+    }, "no row is the default: on, right away"
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)  # and back: the boxes as they were
+    old = executor.loader.project_state(before).apps
+    boxes = {
+        row[0]: row[1:]
+        for row in old.get_model("dialogue", "Stakeholder").objects.values_list(
+            "user__username", "notify_replies", "notify_responses"
+        )
+    }
+    assert boxes == {"both": (True, True), "no-replies": (False, True), "none": (False, False)}
+    MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
