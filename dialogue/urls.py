@@ -20,6 +20,21 @@ class TrackingNumberConverter:
 
 register_converter(TrackingNumberConverter, "tracking")
 
+
+class SignedTokenConverter:
+    """A django.core.signing token as an unsubscribe link carries it (URL-safe base64 and colons)."""
+
+    regex = "[A-Za-z0-9_:-]{1,300}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(SignedTokenConverter, "signed")
+
 app_name = "dialogue"
 
 urlpatterns = [
@@ -35,7 +50,7 @@ urlpatterns = [
     path("dialogue/subscriptions/", views.subscriptions, name="subscriptions"),
     path("dialogue/statements/<slug:slug>/follow/", views.follow_statement, name="follow-statement"),
     path("dialogue/priorities/<slug:slug>/follow/", views.follow_priority, name="follow-priority"),
-    path("dialogue/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("dialogue/unsubscribe/<signed:token>/", views.unsubscribe, name="unsubscribe"),
     path("dialogue/verify/", views.verify, name="verify"),
     path("dialogue/moderation-policy/", views.moderation_policy, name="moderation-policy"),
     path("dialogue/moderation-report/", views.moderation_report, name="moderation-report"),
