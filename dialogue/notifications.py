@@ -28,7 +28,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core import signing
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.template.loader import render_to_string
@@ -85,7 +85,7 @@ def _send(comment: Comment, template: str, extra: dict | None = None) -> int:
         subject = email_subject(render_to_string(f"dialogue/email/{template}_subject.txt", context))
         body = render_to_string(f"dialogue/email/{template}_message.txt", context)
         from_email = sender()
-    return _send_all([EmailMessage(subject, body, from_email, [author.email], headers=headers)])
+    return _send_all([EmailMultiAlternatives(subject, body, from_email, [author.email], headers=headers)])
 
 
 def _comment(comment_id: int) -> Comment:
@@ -268,7 +268,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, str, int | None]:
     return user_id, topic, subject_id
 
 
-def _email(user, template: str, context: dict, *, token: str) -> EmailMessage:
+def _email(user, template: str, context: dict, *, token: str) -> EmailMultiAlternatives:
     """A subscription's email to `user`, in their language, with its unsubscribe link and headers."""
     with translation.override(preferred_language(user)):
         unsubscribe_url = settings.PORTAL_URL + reverse("dialogue:unsubscribe", args=[token])
@@ -281,7 +281,7 @@ def _email(user, template: str, context: dict, *, token: str) -> EmailMessage:
         subject = email_subject(render_to_string(f"dialogue/email/{template}_subject.txt", context))
         body = render_to_string(f"dialogue/email/{template}_message.txt", context)
         from_email = sender()
-    return EmailMessage(subject, body, from_email, [user.email], headers=unsubscribe_headers(unsubscribe_url))
+    return EmailMultiAlternatives(subject, body, from_email, [user.email], headers=unsubscribe_headers(unsubscribe_url))
 
 
 def unsubscribe_headers(url: str) -> dict:
@@ -289,7 +289,7 @@ def unsubscribe_headers(url: str) -> dict:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK}
 
 
-def _send_all(messages: list[EmailMessage]) -> int:
+def _send_all(messages: list[EmailMultiAlternatives]) -> int:
     """Write the messages into the outbox in one insert."""
     if not messages:
         return 0
