@@ -493,3 +493,18 @@ def test_the_migration_keeps_each_persons_choice():
     }
     assert boxes == {"both": (True, True), "no-replies": (False, True), "none": (False, False)}
     MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_send_notifications_command_sends_the_digests_and_says_what_waits(outbox, capsys):
+    from django.core.management import call_command
+
+    statement = make_statement()
+    follower = make_user()
+    follow(follower, statement, Delivery.DAILY)
+    make_comment(statement, approve_by=make_moderator())
+    call_command("send_notifications", "--dry-run")
+    assert "1 notice(s) wait for the digests of 1 person(s)." in capsys.readouterr().out
+    assert to(follower) == []
+    call_command("send_notifications", "--digests")
+    assert "digests: 1." in capsys.readouterr().out
+    assert len(to(follower)) == 1
