@@ -454,7 +454,7 @@ def test_my_data_lists_what_i_follow(client):
 # --- The two profile boxes became subscriptions, choices kept ---------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_keeps_each_persons_choice():
     """Who had unticked "email me when a reply…" or "…an official response" keeps that email off."""
     from django.db import connection
