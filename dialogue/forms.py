@@ -3,7 +3,7 @@
 import re
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Fieldset, Layout
+from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,6 +25,7 @@ from .models import (
     OfficialResponse,
     RejectionReason,
     Stakeholder,
+    Subscription,
     reason_missing,
 )
 from .roles import is_official
@@ -119,9 +120,11 @@ class SignupForm(PublicNameFields, forms.ModelForm):
 
 
 class ProfileForm(PublicNameFields, forms.ModelForm):
+    """The public profile and the language of the portal's email (what is emailed: "Email I receive")."""
+
     class Meta:
         model = Stakeholder
-        fields = [*PROFILE_FIELDS, "notify_responses", "notify_replies"]
+        fields = PROFILE_FIELDS
 
     def account(self):
         return self.instance.user
@@ -130,20 +133,7 @@ class ProfileForm(PublicNameFields, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(
-            Fieldset(_("Your public profile"), *PROFILE_FIELDS),
-            Fieldset(
-                _("Email about your comments"),
-                HTML(
-                    format_lazy(
-                        '<p class="small">{}</p>',
-                        _("Receipts and moderators' decisions are always emailed. You choose the rest:"),
-                    )
-                ),
-                "notify_responses",
-                "notify_replies",
-            ),
-        )
+        self.helper.layout = Layout(Fieldset(_("Your public profile"), *PROFILE_FIELDS))
 
 
 class DeleteAccountForm(forms.Form):
@@ -291,6 +281,81 @@ class FlagForm(forms.Form):
         self.fields["reason"].choices = RejectionReason.choices
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class FollowForm(forms.Form):
+    """Follow a statement or a priority: right away, or in a daily digest."""
+
+    delivery = forms.ChoiceField(
+        label=_("How would you like to hear of it?"),
+        widget=forms.RadioSelect,
+        choices=[
+            (Subscription.Delivery.IMMEDIATE, Subscription.Delivery.IMMEDIATE.label),
+            (Subscription.Delivery.DAILY, Subscription.Delivery.DAILY.label),
+        ],
+        initial=Subscription.Delivery.IMMEDIATE,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class SubscriptionsForm(forms.Form):
+    """
+    Everything a person receives, one choice each: what they follow (statements, priorities) and the
+    standing topics (replies and responses to their comments; prompts for moderators).
+    """
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.subscriptions = {}
+        mine = {
+            (row.topic, row.statement_id, row.priority_id): row
+            for row in Subscription.objects.filter(user=user).select_related("statement", "priority")
+        }
+        standing = [Subscription.Topic.MY_REPLIES, Subscription.Topic.MY_RESPONSES]
+        if user.has_perm("dialogue.moderate_comment"):
+            standing.append(Subscription.Topic.MODERATION)
+        for topic in standing:
+            row = mine.get((topic, None, None)) or Subscription(
+                user=user, topic=topic, delivery=Subscription.DEFAULT_DELIVERY
+            )
+            self._add(f"standing-{topic}", row, Subscription.Topic(topic).label)
+        for row in mine.values():
+            if row.topic in Subscription.STANDING_TOPICS or row.delivery == Subscription.Delivery.OFF:
+                continue
+            if row.topic == Subscription.Topic.STATEMENT:
+                label = gettext("Statement: %(title)s") % {"title": row.subject.title}
+            else:
+                label = gettext("Priority: %(title)s") % {"title": row.subject.title}
+            self._add(f"{row.topic}-{row.subject.pk}", row, label)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    # Short, so that a drop-down list fits a 320 px phone in Spanish too.
+    CHOICES = [
+        (Subscription.Delivery.IMMEDIATE, _("Right away")),
+        (Subscription.Delivery.DAILY, _("Once a day")),
+        (Subscription.Delivery.OFF, _("Never")),
+    ]
+
+    def _add(self, name: str, row: Subscription, label) -> None:
+        choices = self.CHOICES
+        if row.topic == Subscription.Topic.MODERATION:
+            choices = [choice for choice in choices if choice[0] != Subscription.Delivery.DAILY]
+        self.fields[name] = forms.ChoiceField(label=label, choices=choices, initial=row.delivery)
+        self.subscriptions[name] = row
+
+    def changes(self):
+        """(subscription, new delivery) for each choice that changed."""
+        return [
+            (self.subscriptions[name], self.cleaned_data[name])
+            for name in self.changed_data
+            if name in self.subscriptions
+        ]
 
 
 class AppealForm(forms.Form):

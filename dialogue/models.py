@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from priorities.models import Statement
+from priorities.models import Priority, Statement
 
 
 class Stakeholder(models.Model):
@@ -41,11 +41,8 @@ class Stakeholder(models.Model):
     preferred_language = models.CharField(
         _("preferred language"), max_length=2, choices=settings.LANGUAGES, default="en"
     )
-    # What the portal emails about the stakeholder's comments, besides receipts and decisions.
-    notify_responses = models.BooleanField(
-        _("email me when a government responds officially to my comment"), default=True
-    )
-    notify_replies = models.BooleanField(_("email me when a reply to my comment is published"), default=True)
+    # What the portal emails about the stakeholder's comments, besides receipts and decisions, is a
+    # Subscription (topics "my_replies" and "my_responses"), like everything else they follow.
     terms_version = models.CharField(_("terms version accepted"), max_length=20, blank=True)
     terms_accepted_at = models.DateTimeField(_("terms accepted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -452,3 +449,149 @@ class OfficialResponse(models.Model):
 
     def __str__(self):
         return f"{self.get_government_display()} → {self.comment_id}"
+
+
+class Subscription(models.Model):
+    """
+    What a person asked to be emailed about, and how: right away, or in a daily digest.
+
+    A statement (new published comments, official responses, its comment period extended,
+    shortened or closed, its outcome report), a priority (new statements in it), or their own
+    comments (replies, official responses) and, for moderators, prompts when comments wait. The
+    last three are on unless turned off: no row means DEFAULT_DELIVERY; a row with "off" records that
+    the person stopped them. Following a statement or a priority is a row; stopping sets "off".
+    """
+
+    class Topic(models.TextChoices):
+        STATEMENT = "statement", _("A statement")
+        PRIORITY = "priority", _("A priority")
+        MY_REPLIES = "my_replies", _("Replies to my comments")
+        MY_RESPONSES = "my_responses", _("Official responses to my comments")
+        MODERATION = "moderation", _("Comments waiting for moderation")
+
+    class Delivery(models.TextChoices):
+        IMMEDIATE = "immediate", _("Right away, one email each time")
+        DAILY = "daily", _("Once a day, in a digest")
+        OFF = "off", _("Never")
+
+    # Topics about the person's own comments and work: on (right away) until they turn them off.
+    STANDING_TOPICS = (Topic.MY_REPLIES, Topic.MY_RESPONSES, Topic.MODERATION)
+    DEFAULT_DELIVERY = Delivery.IMMEDIATE
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("user")
+    )
+    topic = models.CharField(_("about"), max_length=20, choices=Topic.choices)
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("statement")
+    )
+    priority = models.ForeignKey(
+        Priority, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("priority")
+    )
+    delivery = models.CharField(_("email"), max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE)
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        ordering = ["topic", "created_at", "pk"]
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "statement"], condition=models.Q(topic="statement"), name="subscription_statement_once"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "priority"], condition=models.Q(topic="priority"), name="subscription_priority_once"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "topic"],
+                condition=models.Q(topic__in=["my_replies", "my_responses", "moderation"]),
+                name="subscription_standing_once",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(topic="statement", statement__isnull=False, priority__isnull=True)
+                    | models.Q(topic="priority", priority__isnull=False, statement__isnull=True)
+                    | models.Q(
+                        topic__in=["my_replies", "my_responses", "moderation"],
+                        statement__isnull=True,
+                        priority__isnull=True,
+                    )
+                ),
+                name="subscription_subject_matches_topic",
+            ),
+        ]
+        indexes = [
+            # Who follows this statement or priority: read on every approval and official response.
+            models.Index(fields=["statement", "delivery"], name="subscription_statement_idx"),
+            models.Index(fields=["priority", "delivery"], name="subscription_priority_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.topic} {self.statement_id or self.priority_id or ''} ({self.delivery})"
+
+    @property
+    def subject(self):
+        """The statement or priority followed; None for the standing topics."""
+        return self.statement or self.priority
+
+
+class Notice(models.Model):
+    """One event waiting for its recipient's daily digest (Subscription.Delivery.DAILY); deleted once sent."""
+
+    class Event(models.TextChoices):
+        COMMENT_PUBLISHED = "comment_published", _("A new comment was published")
+        RESPONSE_POSTED = "response_posted", _("A government responded officially")
+        PERIOD_EXTENDED = "period_extended", _("The comment period was extended")
+        PERIOD_SHORTENED = "period_shortened", _("The comment period was shortened")
+        PERIOD_CLOSED = "period_closed", _("The comment period closed")
+        OUTCOME_PUBLISHED = "outcome_published", _("What we heard: the outcome report was published")
+        STATEMENT_PUBLISHED = "statement_published", _("A new statement was published")
+        REPLY_PUBLISHED = "reply_published", _("A reply to your comment was published")
+        RESPONSE_TO_MINE = "response_to_mine", _("A government responded officially to your comment")
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="notices", verbose_name=_("subscription")
+    )
+    event = models.CharField(_("event"), max_length=20, choices=Event.choices)
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="+", verbose_name=_("statement"))
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("comment")
+    )
+    response = models.ForeignKey(
+        OfficialResponse,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("official response"),
+    )
+    # Where the email links (a URL name and its arguments), reversed in the recipient's language.
+    link = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("notice waiting for a digest")
+        verbose_name_plural = _("notices waiting for a digest")
+
+    def __str__(self):
+        return f"{self.event} → {self.subscription_id}"
+
+
+class NotificationState(models.Model):
+    """
+    One row: what the notification sweep (dialogue.notifications.sweep) last did, shared by every
+    app server and worker. Locked for the length of a sweep, so two sweeps never both send.
+    """
+
+    moderators_prompted_at = models.DateTimeField(null=True, blank=True)
+    # The published record's changes (periods, new statements) up to this time were announced.
+    record_announced_until = models.DateTimeField(null=True, blank=True)
+    digests_sent_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification state")
+        verbose_name_plural = _("notification state")
+
+    def __str__(self):
+        return "notification state"

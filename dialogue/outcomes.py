@@ -13,7 +13,6 @@ so the record's page shows them without asking the conversation.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -25,7 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from priorities import services as publishing
 from priorities.models import OutcomeReport, Statement
 
-from .models import Comment, OfficialResponse, Stakeholder
+from .models import Comment, Notice, OfficialResponse, Stakeholder
+from .notifications import notify_statement_followers
 from .participation import NOT_KNOWN
 
 
@@ -135,23 +135,14 @@ def outcome_figures(statement: Statement) -> dict:
 def outcome_report_publish(*, report: OutcomeReport, by: AbstractBaseUser) -> OutcomeReport:
     """
     Publish `report` (priorities.services.outcome_report_publish: refused before the comment period
-    closes, with a language missing, or by anyone but a publisher) with the figures computed now,
-    and announce it once the transaction commits.
+    closes, with a language missing, or by anyone but a publisher) with the figures computed now, and
+    tell the statement's followers in the same transaction: the outbox writes their emails only if the
+    report is published, and each in the follower's language.
     """
     published = publishing.outcome_report_publish(report=report, by=by, figures=outcome_figures)
-    transaction.on_commit(partial(announce_outcome, published.pk))
+    notify_statement_followers(
+        published.statement,
+        Notice.Event.OUTCOME_PUBLISHED,
+        link=("priorities:statement-outcome", [published.statement.slug]),
+    )
     return published
-
-
-def announce_outcome(report_id: int) -> OutcomeReport:
-    """
-    Tell the statement's followers that its outcome report is published (after the commit).
-
-    The feed and the statement page need nothing here: they show the report once it is published.
-    MERGE (issue 15 item 5, subscriptions): the lead wires the followers' email here, e.g.
-        notify_statement_followers(report.statement, "outcome_published", report=report)
-    — one email per follower, in their language, through the outbox, like every portal email.
-    """
-    report = OutcomeReport.objects.select_related("statement").get(pk=report_id)
-    # MERGE: notify_statement_followers(report.statement, "outcome_published", report=report)
-    return report

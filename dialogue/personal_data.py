@@ -4,7 +4,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
-from .models import Comment, Flag, ModerationEvent, Stakeholder
+from .models import Comment, Flag, ModerationEvent, Stakeholder, Subscription
 
 # What a stakeholder sees of moderation outcomes on their own comments (not moderators' identities).
 OUTCOME_ACTIONS = [
@@ -74,6 +74,16 @@ def personal_data(user) -> dict:
                 "resolution": flag.resolution,
             }
             for flag in Flag.objects.filter(flagger=user).select_related("comment")
+        ],
+        "subscriptions": [
+            {
+                "topic": row.topic,
+                "statement": row.statement.slug if row.statement else None,
+                "priority": row.priority.slug if row.priority else None,
+                "email": row.delivery,
+                "since": _time(row.created_at),
+            }
+            for row in Subscription.objects.filter(user=user).select_related("statement", "priority")
         ],
         "moderation_outcomes": [
             {

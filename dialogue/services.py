@@ -33,6 +33,7 @@ from .models import (
     ModerationEvent,
     OfficialResponse,
     Stakeholder,
+    Subscription,
     Support,
     reason_missing,
 )
@@ -392,6 +393,8 @@ def _decide(comment: Comment, *, moderator, action: str, seen: str, reason: str 
         notifications.send_decision(comment.pk)
     if action == Action.APPROVE and comment.parent_id:
         notifications.send_reply(comment.pk)
+    if action == Action.APPROVE:
+        notifications.send_published(comment.pk)
     invalidate_public_pages(tags=[comment.statement.cache_tag])
     return comment
 
@@ -569,8 +572,65 @@ def appeal_decide(*, appeal: Appeal, moderator, grant: bool, note: str) -> Appea
     )
     notifications.send_appeal_outcome(appeal.pk)
     if grant:
+        notifications.send_published(comment.pk)
         invalidate_public_pages(tags=[comment.statement.cache_tag])
     return appeal
+
+
+# --- Subscriptions ------------------------------------------------------------
+
+
+@transaction.atomic
+def subscription_set(
+    *,
+    user,
+    topic: str,
+    delivery: str,
+    statement: Statement | None = None,
+    priority: Priority | None = None,
+) -> Subscription:
+    """
+    Follow a statement or a priority, change how one hears of it, or stop ("off"); the same for the
+    standing topics (replies, responses, moderators' prompts). Moderators' prompts are only for
+    moderators, and come right away or not at all (their daily summary is the moderation digest).
+    """
+    if topic == Subscription.Topic.STATEMENT and (statement is None or not statement.is_published()):
+        raise NotAllowed(_("Only a published statement can be followed."))
+    if topic == Subscription.Topic.PRIORITY and priority is None:
+        raise NotAllowed(_("Choose the priority to follow."))
+    if topic == Subscription.Topic.MODERATION:
+        if not user.has_perm("dialogue.moderate_comment"):
+            raise NotAllowed(_("Only moderators are prompted when comments wait."))
+        if delivery == Subscription.Delivery.DAILY:
+            raise NotAllowed(_("Moderators' prompts come right away or not at all."))
+    subscription, _created = Subscription.objects.update_or_create(
+        user=user, topic=topic, statement=statement, priority=priority, defaults={"delivery": delivery}
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_stop(*, user_id: int, topic: str, subject_id: int | None = None) -> int:
+    """
+    Stop what an unsubscribe link names (no sign-in: the link is signed). `topic` "digest" stops every
+    daily digest of the person. Nothing is deleted: the subscription is set "off". Returns how many stopped.
+    """
+    mine = Subscription.objects.filter(user_id=user_id)
+    if topic == notifications.DIGEST:
+        return mine.filter(delivery=Subscription.Delivery.DAILY).update(delivery=Subscription.Delivery.OFF)
+    if topic not in Subscription.Topic.values:
+        raise NotAllowed(_("This link does not name anything you receive."))
+    subject = {}
+    if topic == Subscription.Topic.STATEMENT:
+        subject = {"statement_id": subject_id}
+    elif topic == Subscription.Topic.PRIORITY:
+        subject = {"priority_id": subject_id}
+    if topic in Subscription.STANDING_TOPICS:
+        Subscription.objects.update_or_create(
+            user_id=user_id, topic=topic, defaults={"delivery": Subscription.Delivery.OFF}
+        )
+        return 1
+    return mine.filter(topic=topic, **subject).update(delivery=Subscription.Delivery.OFF)
 
 
 # --- Accounts -----------------------------------------------------------------

@@ -20,6 +20,21 @@ class TrackingNumberConverter:
 
 register_converter(TrackingNumberConverter, "tracking")
 
+
+class SignedTokenConverter:
+    """A django.core.signing token as an unsubscribe link carries it (URL-safe base64 and colons)."""
+
+    regex = "[A-Za-z0-9_:-]{1,300}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(SignedTokenConverter, "signed")
+
 app_name = "dialogue"
 
 urlpatterns = [
@@ -32,6 +47,10 @@ urlpatterns = [
     path("dialogue/comments/<tracking:tracking>/appeal/", views.comment_appeal, name="comment-appeal"),
     path("dialogue/receipt/<tracking:tracking>/", views.receipt, name="receipt"),
     path("dialogue/mine/", views.my_submissions, name="mine"),
+    path("dialogue/subscriptions/", views.subscriptions, name="subscriptions"),
+    path("dialogue/statements/<slug:slug>/follow/", views.follow_statement, name="follow-statement"),
+    path("dialogue/priorities/<slug:slug>/follow/", views.follow_priority, name="follow-priority"),
+    path("dialogue/unsubscribe/<signed:token>/", views.unsubscribe, name="unsubscribe"),
     path("dialogue/verify/", views.verify, name="verify"),
     path("dialogue/moderation-policy/", views.moderation_policy, name="moderation-policy"),
     path("dialogue/moderation-report/", views.moderation_report, name="moderation-report"),

@@ -3,8 +3,9 @@
 import json
 
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
@@ -12,16 +13,27 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pagecache.cache import cache_public_page
-from priorities.models import Statement
+from priorities.models import Priority, Statement
 from safeguards.ratelimit import rate_limit
 
-from . import services
+from . import notifications, services
 from .adapter import ensure_stakeholder
-from .forms import AppealForm, CommentForm, DeleteAccountForm, EditCommentForm, FlagForm, ProfileForm, VerifyForm
-from .models import Appeal, Comment, ModerationEvent, Stakeholder, Support
+from .forms import (
+    AppealForm,
+    CommentForm,
+    DeleteAccountForm,
+    EditCommentForm,
+    FlagForm,
+    FollowForm,
+    ProfileForm,
+    SubscriptionsForm,
+    VerifyForm,
+)
+from .models import Appeal, Comment, ModerationEvent, Stakeholder, Subscription, Support
 from .personal_data import personal_data
 from .text import clean_body, fingerprint, normalise_tracking_number
 
@@ -345,6 +357,118 @@ def profile(request):
         messages.success(request, _("Your profile has been saved."))
         return redirect("dialogue:profile")
     return render(request, "dialogue/profile.html", {"form": form})
+
+
+# --- Following and unsubscribing ---------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@rate_limit("follow", "FOLLOW_RATE_LIMIT", per_user=True, methods=("POST",))
+def follow_statement(request, slug):
+    """Follow a published statement: its new comments, official responses, period changes, outcome."""
+    statement = get_object_or_404(Statement.objects.published(), slug=slug)
+    return _follow(request, topic=Subscription.Topic.STATEMENT, statement=statement)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@rate_limit("follow", "FOLLOW_RATE_LIMIT", per_user=True, methods=("POST",))
+def follow_priority(request, slug):
+    """Follow a priority: the statements published in it."""
+    priority = get_object_or_404(Priority, slug=slug)
+    return _follow(request, topic=Subscription.Topic.PRIORITY, priority=priority)
+
+
+def _follow(request, *, topic: str, statement: Statement | None = None, priority: Priority | None = None):
+    """A page of its own (like Support), so the statement and priority pages stay cached for every reader."""
+    subject = statement or priority
+    current = (
+        Subscription.objects.filter(user=request.user, topic=topic, statement=statement, priority=priority)
+        .exclude(delivery=Subscription.Delivery.OFF)
+        .first()
+    )
+    form = FollowForm(request.POST or None, initial={"delivery": current.delivery} if current else None)
+    if request.method == "POST" and ("stop" in request.POST or form.is_valid()):
+        stop = "stop" in request.POST
+        delivery = Subscription.Delivery.OFF if stop else form.cleaned_data["delivery"]
+        services.subscription_set(
+            user=request.user, topic=topic, statement=statement, priority=priority, delivery=delivery
+        )
+        if stop:
+            messages.success(request, _("You no longer follow “%(title)s”.") % {"title": subject.title})
+        else:
+            messages.success(
+                request,
+                _("You follow “%(title)s”. “Email I receive” in your account lists what you follow.")
+                % {"title": subject.title},
+            )
+        return redirect(subject.get_absolute_url())
+    return render(
+        request,
+        "dialogue/follow.html",
+        {"form": form, "subject": subject, "is_statement": statement is not None, "following": current},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscriptions(request):
+    """Email I receive: everything one follows, and the emails about one's comments, each changeable."""
+    form = SubscriptionsForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        for row, delivery in form.changes():
+            services.subscription_set(
+                user=request.user, topic=row.topic, statement=row.statement, priority=row.priority, delivery=delivery
+            )
+        messages.success(request, _("Your choices are saved."))
+        return redirect("dialogue:subscriptions")
+    return render(request, "dialogue/subscriptions.html", {"form": form})
+
+
+# RFC 8058 one-click unsubscribe: a mail client POSTs "List-Unsubscribe=One-Click" to the address in
+# the List-Unsubscribe header, with no cookie and no CSRF token (it has neither). The link itself is
+# the credential: it is signed (django.core.signing), names one person's one subscription, and can
+# only turn email off, so a forged cross-site POST can do nothing a signed link does not already
+# allow. That is why this one view is exempt from CSRF; every other form keeps its token.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """Stop one kind of email from its link, without signing in: GET asks to confirm, POST stops it."""
+    try:
+        user_id, topic, subject_id = notifications.read_unsubscribe_token(token)
+    except signing.BadSignature:
+        return render(request, "dialogue/unsubscribe.html", {"invalid": True}, status=400)
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        return render(request, "dialogue/unsubscribe.html", {"invalid": True}, status=400)
+    what = _unsubscribe_what(topic, subject_id)
+    done = False
+    if request.method == "POST":
+        try:
+            services.subscription_stop(user_id=user_id, topic=topic, subject_id=subject_id)
+        except services.DialogueError:
+            return render(request, "dialogue/unsubscribe.html", {"invalid": True}, status=400)
+        done = True
+    response = render(request, "dialogue/unsubscribe.html", {"what": what, "done": done})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _unsubscribe_what(topic: str, subject_id: int | None) -> str:
+    """What the link stops, in words (no one's address: whoever holds the link may read the page)."""
+    if topic == notifications.DIGEST:
+        return _("your daily digests")
+    if topic == Subscription.Topic.STATEMENT:
+        statement = Statement.objects.filter(pk=subject_id).first()
+        return _("the emails about the statement “%(title)s”") % {"title": statement.title if statement else ""}
+    if topic == Subscription.Topic.PRIORITY:
+        priority = Priority.objects.filter(pk=subject_id).first()
+        return _("the emails about the priority “%(title)s”") % {"title": priority.title if priority else ""}
+    if topic == Subscription.Topic.MY_REPLIES:
+        return _("the emails about replies to your comments")
+    if topic == Subscription.Topic.MY_RESPONSES:
+        return _("the emails about official responses to your comments")
+    return _("the prompts when comments wait for moderation")
 
 
 @login_required

@@ -1,7 +1,8 @@
 """
 The Celery application that runs the email outbox's worker: `celery -A spp_portal worker --beat`.
 
-Configured from Django's settings (the CELERY_* names); its only task is outbox.send_due. The app
+Configured from Django's settings (the CELERY_* names); its tasks are outbox.send_due and
+dialogue.send_notifications (the notification sweep). The app
 is created when the project package is imported (spp_portal/__init__.py), so the outbox's task
 publishes through it from the app servers as well.
 """
@@ -14,4 +15,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spp_portal.settings")
 
 app = Celery("spp_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["outbox"])
+app.autodiscover_tasks(["outbox", "dialogue"])

@@ -366,7 +366,22 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery 6's default, set now (no task acknowledges late here); silences its warning on every broker loss.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-CELERY_BEAT_SCHEDULE = {"outbox-sweep": {"task": "outbox.send_due", "schedule": float(OUTBOX_SWEEP_SECONDS)}}
+# --- Notifications (dialogue/notifications.py) --------------------------------
+
+# Moderators are prompted when comments start waiting, at most once every this many minutes.
+MODERATION_PROMPT_MINUTES = env_int("MODERATION_PROMPT_MINUTES", 30)
+# The daily digests of what people follow go out once a day, from this hour (TIME_ZONE).
+NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
+# How often the notification sweep runs under Celery beat (cron: `manage.py send_notifications`).
+NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 60)
+# The sweep announces the record's changes (periods, publications) this long after they are dated,
+# so that one committed a moment after it was dated is never passed over.
+NOTIFICATION_SETTLE_SECONDS = 60
+
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "outbox.send_due", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    "notification-sweep": {"task": "dialogue.send_notifications", "schedule": float(NOTIFICATION_SWEEP_SECONDS)},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
 # --- Internationalisation ---------------------------------------------------
@@ -500,6 +515,8 @@ SEARCH_RATE_LIMIT = (env_int("SEARCH_RATE_LIMIT_COUNT", 30), 60)
 VERIFY_RATE_LIMIT = (env_int("VERIFY_RATE_LIMIT_COUNT", 20), 60)
 REPORT_RATE_LIMIT = (env_int("REPORT_RATE_LIMIT_COUNT", 10), 600)
 SUPPORT_RATE_LIMIT = (env_int("SUPPORT_RATE_LIMIT_COUNT", 30), 600)
+# Following or unfollowing statements and priorities, per person per 10 minutes.
+FOLLOW_RATE_LIMIT = (env_int("FOLLOW_RATE_LIMIT_COUNT", 30), 600)
 CSP_REPORT_RATE_LIMIT = (60, 60)
 # The public API (/api/v1/): requests an hour per client address without a key, and per key with one.
 API_RATE_LIMIT_ANONYMOUS = (env_int("API_RATE_LIMIT_ANONYMOUS_COUNT", 300), 3600)

@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.test import Client, RequestFactory
 
 from dialogue import services
-from dialogue.models import Comment, OfficialResponse
+from dialogue.models import Comment, OfficialResponse, Subscription
 
 from .factories import PASSWORD, make_comment, make_moderator, make_statement, make_user
 from .test_accounts import confirmation_link, totp_code
@@ -297,7 +297,9 @@ def test_moderation_digest_in_the_portal_voice(outbox, language):
 def test_preferences_turn_each_email_off(outbox):
     statement = make_statement()
     moderator = make_moderator()
-    author = make_user(notify_responses=False, notify_replies=False)
+    author = make_user()
+    for topic in (Subscription.Topic.MY_RESPONSES, Subscription.Topic.MY_REPLIES):
+        services.subscription_set(user=author, topic=topic, delivery=Subscription.Delivery.OFF)
     comment = make_comment(statement, author=author, approve_by=moderator)
     mail.outbox.clear()
     services.response_post(comment=comment, moderator=moderator, government="CA", body="We read it.", language="en")
@@ -306,25 +308,19 @@ def test_preferences_turn_each_email_off(outbox):
     assert author.email not in [address for message in mail.outbox for address in message.to]
 
 
-def test_profile_page_sets_the_preferences(client):
+def test_email_i_receive_page_sets_the_preferences(client):
+    """The emails about one's comments are chosen on "Email I receive" (they were two profile boxes)."""
     author = make_user(preferred_language="en", display_name="Dana Okafor", country="CA")
     client.force_login(author)
-    page = client.get("/en/accounts/profile/").text
-    assert "Email me when a government responds officially to my comment" in page
+    page = client.get("/en/dialogue/subscriptions/").text
+    assert "Official responses to my comments" in page and "Replies to my comments" in page
     response = client.post(
-        "/en/accounts/profile/",
-        {
-            "display_name": "Dana Okafor",
-            "country": "CA",
-            "sector": "labour",
-            "organisation": "",
-            "preferred_language": "en",
-            "notify_replies": "on",
-        },
+        "/en/dialogue/subscriptions/",
+        {"standing-my_replies": "daily", "standing-my_responses": "off"},
     )
     assert response.status_code == 302
-    author.stakeholder.refresh_from_db()
-    assert (author.stakeholder.notify_responses, author.stakeholder.notify_replies) == (False, True)
+    chosen = dict(Subscription.objects.filter(user=author).values_list("topic", "delivery"))
+    assert chosen == {"my_replies": "daily", "my_responses": "off"}
 
 
 def test_my_submissions_flags_news_until_the_receipt_is_opened(client):

@@ -9,6 +9,7 @@ from collections import Counter
 
 import feedparser
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils.formats import date_format
 
 from dialogue import services as dialogue_services
 from dialogue.models import Comment
-from dialogue.outcomes import announce_outcome, outcome_figures, outcome_report_publish
+from dialogue.outcomes import outcome_figures, outcome_report_publish
 from priorities import services
 from priorities.models import OutcomeReport, OutcomeTheme, Statement
 
@@ -148,22 +149,30 @@ class TestPublishingRules:
         with pytest.raises(services.NotAllowed, match="already published"):
             outcome_report_publish(report=report, by=publisher)
 
-    def test_the_followers_announcement_runs_after_the_commit(
+    def test_followers_are_told_in_their_language_with_the_reports_address(
         self, statement, publisher, django_capture_on_commit_callbacks
     ):
-        """The call site the subscriptions (issue 15 item 5) fill in: once, with the report, after the commit."""
+        """Publishing emails each follower of the statement once, in French for a French follower."""
         report = write_report(statement)
         close_period(statement, publisher)
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        follower = make_user(preferred_language="fr")
+        dialogue_services.subscription_set(user=follower, topic="statement", statement=statement, delivery="immediate")
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
             outcome_report_publish(report=report, by=publisher)
-        announced = [callback for callback in callbacks if getattr(callback, "func", None) is announce_outcome]
-        assert [callback.args for callback in announced] == [(report.pk,)]
+        [message] = [message for message in mail.outbox if message.to == [follower.email]]
+        assert message.subject.startswith("Ce que nous avons entendu"), message.subject
+        assert f"/fr/statements/{statement.slug}/what-we-heard/" in message.body
+        assert "List-Unsubscribe" in message.extra_headers
 
-    def test_a_refused_publication_announces_nothing(self, statement, publisher, django_capture_on_commit_callbacks):
+    def test_a_refused_publication_emails_no_follower(self, statement, publisher, django_capture_on_commit_callbacks):
         report = write_report(statement)
-        with django_capture_on_commit_callbacks() as callbacks, pytest.raises(services.NotAllowed):
+        follower = make_user()
+        dialogue_services.subscription_set(user=follower, topic="statement", statement=statement, delivery="immediate")
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(services.NotAllowed):
             outcome_report_publish(report=report, by=publisher)
-        assert not [callback for callback in callbacks if getattr(callback, "func", None) is announce_outcome]
+        assert not [message for message in mail.outbox if message.to == [follower.email]]
 
 
 class TestFigures:

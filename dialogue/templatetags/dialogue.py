@@ -232,6 +232,9 @@ def conversation_links(subject: Statement | Priority):
         "shown": True,
         "is_statement": is_statement,
         "feed_url": _feed_url(subject),
+        "follow_url": reverse(
+            "dialogue:follow-statement" if is_statement else "dialogue:follow-priority", args=[subject.slug]
+        ),
         "participation_url": reverse(
             "dialogue:participation-statement" if is_statement else "dialogue:participation-priority",
             args=[subject.slug],

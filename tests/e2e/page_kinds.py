@@ -55,6 +55,8 @@ PUBLIC = [
     PageKind("moderation-policy", "/{lang}/dialogue/moderation-policy/"),
     PageKind("moderation-report", "/{lang}/dialogue/moderation-report/"),
     PageKind("verify", "/{lang}/dialogue/verify/"),
+    # The link at the foot of a follower's email: no sign-in needed.
+    PageKind("unsubscribe", "/{lang}/dialogue/unsubscribe/{unsubscribe}/"),
     PageKind("not-found", "/{lang}/no/such/page/", status=404),
     PageKind("privacy", "/{lang}/privacy/"),
     PageKind("terms", "/{lang}/terms/"),
@@ -71,6 +73,7 @@ ACCOUNT = [
     PageKind("profile", "/{lang}/accounts/profile/"),
     PageKind("my-data", "/{lang}/accounts/my-data/"),
     PageKind("api-keys", "/{lang}/accounts/api-keys/"),
+    PageKind("subscriptions", "/{lang}/dialogue/subscriptions/"),
     PageKind("email", "/{lang}/accounts/email/"),
     PageKind("two-factor", "/{lang}/accounts/2fa/"),
 ]
@@ -79,6 +82,8 @@ STAKEHOLDER = [
     # A comment by someone else, with its long link and word: the support page quotes it whole.
     PageKind("support", "/{lang}/dialogue/comments/{published}/support/"),
     PageKind("appeal", "/{lang}/dialogue/comments/{rejected}/appeal/"),
+    PageKind("follow-statement", "/{lang}/dialogue/statements/{statement}/follow/"),
+    PageKind("follow-priority", "/{lang}/dialogue/priorities/competitiveness/follow/"),
     PageKind("two-factor-set-up", "/{lang}/accounts/2fa/totp/activate/"),
 ]
 MODERATOR = [
@@ -142,6 +147,8 @@ def build_world() -> dict:
     words, pending work), and a person for each role; returns the users and the path values.
     """
     from dialogue import services
+    from dialogue.models import Subscription
+    from dialogue.notifications import unsubscribe_token
     from priorities import services as publishing
 
     moderator = make_moderator(display_name="Moderator Chen")
@@ -195,6 +202,12 @@ def build_world() -> dict:
         texts={"body_en": f"{statement.body_en} Report: {LONG_LINK} {LONG_WORD}.", "title_fr": "Déclaration modifiée"},
     )
     closed, outcome_draft = _what_we_heard(statement, moderator, publisher, cooperative)
+    # The stakeholder follows the statement (the follow page then offers "Stop following"), and a
+    # priority, so "Email I receive" lists both beside the emails about their comments.
+    services.subscription_set(user=stakeholder, topic="statement", statement=statement, delivery="immediate")
+    services.subscription_set(
+        user=stakeholder, topic="priority", priority=directive.priority, delivery=Subscription.Delivery.DAILY
+    )
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
@@ -207,6 +220,7 @@ def build_world() -> dict:
             "rejected": rejected.tracking_number,
             "closed": closed.slug,
             "outcome_draft_pk": outcome_draft.pk,
+            "unsubscribe": unsubscribe_token(stakeholder, "statement", statement),
         },
     }
 

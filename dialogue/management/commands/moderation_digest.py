@@ -8,29 +8,16 @@ email outbox in one transaction (all or none); the outbox's worker sends them, w
 """
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.mail import send_mail
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from dialogue.adapter import email_subject, preferred_language, sender, user_display
 from dialogue.models import Comment
-
-
-def moderators():
-    permission = Permission.objects.get(content_type__app_label="dialogue", codename="moderate_comment")
-    return (
-        get_user_model()
-        .objects.filter(Q(groups__permissions=permission) | Q(user_permissions=permission) | Q(is_superuser=True))
-        .filter(is_active=True)
-        .exclude(email="")
-        .select_related("stakeholder")
-        .distinct()
-    )
+from dialogue.notifications import moderators
 
 
 class Command(BaseCommand):
