@@ -24,12 +24,15 @@ What may be answered early is what the normal path would answer from the cache a
   parameters and sorts them): `?utm_source=…` or junk still go the normal way, so a stream of
   made-up query strings cannot fill the cache with early entries;
 - a response of status 200, sent with `Cache-Control: public` and no cookie.
-One more cache read than a hit through the normal path saves (the entry, then the generations in
-one `get_many`), and nothing is kept that the page cache does not already keep.
+An early answer reads the generations (one `get_many`) and, unless this process served the same
+URL lately, the entry; each process keeps its last RECENT_ENTRIES entries in memory, checked
+against the shared generations on every request.
 """
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +44,10 @@ from django.utils.translation import get_language_from_path
 from .cache import ACCEPTS_GZIP, GENERATION_KEY, TAG_KEY, _is_anonymous_read, _seconds_until
 
 EARLY_KEY = "public-pages:early:v1:{digest}"
+# Entries this process keeps in memory, most recently used last (see _fresh_entry).
+RECENT_ENTRIES = 64
+_recent_entries: OrderedDict[str, tuple] = OrderedDict()
+_recent_lock = threading.Lock()
 
 
 class EarlyPageMiddleware:
@@ -84,22 +91,37 @@ def _early_key(request: HttpRequest) -> str | None:
 
 
 def _fresh_entry(key: str) -> HttpResponse | None:
-    entry = cache.get(key)
-    if entry is None:
-        return None
-    generation, tags, expires_at, headers, body = entry
-    if time.time() >= expires_at:
-        return None
-    tag_keys = [TAG_KEY.format(tag=tag) for tag in tags]
-    current = cache.get_many([GENERATION_KEY, *tag_keys])
-    if GENERATION_KEY not in current or any(tag_key not in current for tag_key in tag_keys):
-        return None
-    if ":".join([current[GENERATION_KEY][0], *(current[tag_key] for tag_key in tag_keys)]) != generation:
-        return None
+    # This process keeps the last entries it served: the generations are still read from the shared
+    # cache every time (a change on another server ends them), the page itself is not.
+    with _recent_lock:
+        entry = _recent_entries.get(key)
+        if entry is not None:
+            _recent_entries.move_to_end(key)
+    if entry is None or not _is_current(entry):
+        entry = cache.get(key)
+        if entry is None or not _is_current(entry):
+            return None
+        with _recent_lock:
+            _recent_entries[key] = entry
+            while len(_recent_entries) > RECENT_ENTRIES:
+                _recent_entries.popitem(last=False)
+    _generation, _tags, expires_at, headers, body = entry
     response = HttpResponse(body, headers=headers)
     # As the normal way does (pagecache.cache._shared): a proxy in front keeps it until the generation ends.
     patch_cache_control(response, s_maxage=_seconds_until(expires_at))
     return response
+
+
+def _is_current(entry: tuple) -> bool:
+    """The generations the entry was stored under are all still the current ones, and it has not expired."""
+    generation, tags, expires_at, _headers, _body = entry
+    if time.time() >= expires_at:
+        return False
+    tag_keys = [TAG_KEY.format(tag=tag) for tag in tags]
+    current = cache.get_many([GENERATION_KEY, *tag_keys])
+    if GENERATION_KEY not in current or any(tag_key not in current for tag_key in tag_keys):
+        return False
+    return ":".join([current[GENERATION_KEY][0], *(current[tag_key] for tag_key in tag_keys)]) == generation
 
 
 def _is_keepable(request: HttpRequest, response: HttpResponse, query_string: str) -> bool:
