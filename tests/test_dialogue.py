@@ -14,7 +14,7 @@ from django.utils import timezone
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent
 from dialogue.text import fingerprint
-from dialogue.threads import COMMENTS_PER_PAGE, THREADS_PER_PAGE, thread_pages
+from dialogue.threads import COMMENTS_PER_PAGE, REPLIES_PER_THREAD, THREADS_PER_PAGE, thread_pages
 from pagecache.cache import invalidate_public_pages
 from priorities.models import CommentPeriodChange, Statement
 
@@ -590,6 +590,27 @@ class TestQueryCounts:
         assert not set(re.findall(r'id="comment-(SPP-[A-Z0-9-]+)"', html)) & set(
             re.findall(r'id="comment-(SPP-[A-Z0-9-]+)"', second)
         )
+
+    def test_a_long_thread_shows_its_first_replies_and_a_link_to_all_of_them(self, client, statement, moderator):
+        """One thread of 30 replies: the page shows the first REPLIES_PER_THREAD, in reading order, and a
+        plain link to the thread alone, which shows every reply."""
+        root = make_comment(statement, body="A thread that draws many replies.", approve_by=moderator)
+        replies = [
+            make_comment(statement, parent=root, body=f"Reply number {n} in the long thread.", approve_by=moderator)
+            for n in range(REPLIES_PER_THREAD + 10)
+        ]
+        make_comment(statement, body="Another thread on the same page.", approve_by=moderator)
+        html = client.get(statement.get_absolute_url()).text
+        shown = [reply for reply in replies if f'id="comment-{reply.tracking_number}"' in html]
+        assert shown == replies[:REPLIES_PER_THREAD]
+        link = f'href="?thread={root.tracking_number}#comment-{root.tracking_number}"'
+        assert link in html and f"Show all {len(replies)} replies" in html
+        assert "Another thread on the same page." in html
+
+        whole = client.get(statement.get_absolute_url(), {"thread": root.tracking_number}).text
+        assert all(f'id="comment-{reply.tracking_number}"' in whole for reply in replies)
+        assert "Another thread on the same page." not in whole and "Show all comments" in whole
+        assert f"Show all {len(replies)} replies" not in whole
 
     def test_pages_hold_whole_threads_within_the_budget(self):
         sizes = [(1, 50), (2, 5), (3, 6), (4, 200), (5, 1), *[(n, 1) for n in range(6, 20)]]

@@ -36,6 +36,7 @@ register = template.Library()
 # The thread's query parameters (declared with these shapes on priorities.views.statement_detail).
 THREAD_ORDERS = frozenset({"newest", "oldest", "support"})
 DIRECTIVE_ID = re.compile(r"[1-9][0-9]{0,9}")
+TRACKING_NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")  # as dialogue.urls.TrackingNumberConverter
 
 
 @register.filter
@@ -155,6 +156,9 @@ def comment_thread(context, statement, counts=None):
     priority_slug = request.GET.get("priority", "")
     if not SLUG.fullmatch(priority_slug):
         priority_slug = ""
+    whole = request.GET.get("thread", "")  # one thread shown whole ("Show all N replies")
+    if not TRACKING_NUMBER.fullmatch(whole):
+        whole = ""
     filters = request.GET.copy()
     filters.pop("page", None)
     if counts is None:
@@ -188,6 +192,7 @@ def comment_thread(context, statement, counts=None):
                     language=language,
                     directive=directive,
                     priority=priority,
+                    whole=whole,
                 ),
                 "counts": counts,
                 "choices": choices,
@@ -200,7 +205,7 @@ def comment_thread(context, statement, counts=None):
 
     name = (
         f"thread:{statement.pk}:{statement.updated_at.isoformat()}:{order}:{language}:{page_number}"
-        f":{directive_id}:{priority_slug}"
+        f":{directive_id}:{priority_slug}:{whole}"
     )
     return mark_safe(cached_fragment(name, render, tags=[statement.cache_tag]))  # noqa: S308 - our own template
 
