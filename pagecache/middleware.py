@@ -30,20 +30,20 @@ against the shared generations on every request.
 """
 
 import hashlib
+import re
 import threading
 import time
 from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language_from_path
 
 from .cache import ACCEPTS_GZIP, GENERATION_KEY, TAG_KEY, _is_anonymous_read, _seconds_until
 
 EARLY_KEY = "public-pages:early:v1:{digest}"
+S_MAXAGE = re.compile(r"s-maxage=[0-9]+")
 # Entries this process keeps in memory, most recently used last (see _fresh_entry).
 RECENT_ENTRIES = 64
 _recent_entries: OrderedDict[str, tuple] = OrderedDict()
@@ -83,10 +83,12 @@ def _early_key(request: HttpRequest) -> str | None:
         return None
     if get_language_from_path(request.path_info) is None:
         return None
-    try:
-        url = request.build_absolute_uri()
-    except DisallowedHost:
-        return None  # the normal way answers it (400)
+    # What the page's absolute links are made of, as the request gave it (build_absolute_uri would
+    # validate the host again: an entry exists only for a request that went the whole way, host checked).
+    meta = request.META
+    url = "|".join(
+        (request.scheme, meta.get("HTTP_X_FORWARDED_HOST", ""), meta.get("HTTP_HOST", ""), request.get_full_path())
+    )
     return EARLY_KEY.format(digest=hashlib.sha256(url.encode()).hexdigest())
 
 
@@ -108,7 +110,7 @@ def _fresh_entry(key: str) -> HttpResponse | None:
     _generation, _tags, expires_at, headers, body = entry
     response = HttpResponse(body, headers=headers)
     # As the normal way does (pagecache.cache._shared): a proxy in front keeps it until the generation ends.
-    patch_cache_control(response, s_maxage=_seconds_until(expires_at))
+    response["Cache-Control"] = S_MAXAGE.sub(f"s-maxage={_seconds_until(expires_at)}", headers["Cache-Control"])
     return response
 
 
