@@ -36,6 +36,7 @@ from .forms import (
     ResponseForm,
 )
 from .models import Appeal, Comment, Flag, ModerationEvent
+from .precompiled import PrecompiledQuery
 from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
@@ -84,6 +85,13 @@ def queue_queryset(tab: str, filters: dict):
     return comments.order_by("submitted_at", "pk")
 
 
+# Whether the moderator's own comments wait in a tab (on every queue page).
+OWN_WAITING = {
+    "pending": PrecompiledQuery(Comment, lambda author: Comment.objects.pending().filter(author_id=author), "author"),
+    "flagged": PrecompiledQuery(Comment, lambda author: Comment.objects.flagged().filter(author_id=author), "author"),
+}
+
+
 @requires("dialogue.moderate_comment")
 @require_GET
 def queue(request):
@@ -98,7 +106,6 @@ def queue(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    waiting = Comment.objects.flagged() if tab == "flagged" else Comment.objects.pending()
     return render(
         request,
         "dialogue/moderation/queue.html",
@@ -107,7 +114,7 @@ def queue(request):
             "tab": tab,
             "page": page,
             # A moderator whose own comments wait sees them marked, without buttons: a listing of their own.
-            "own_waiting": waiting.filter(author=request.user).exists(),
+            "own_waiting": OWN_WAITING[tab].exists(author=request.user.pk),
             "filter_form": filter_form,
             "bulk_form": BulkDecisionForm(),
             "query_string": query.urlencode(),

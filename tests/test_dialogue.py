@@ -552,6 +552,28 @@ class TestSupport:
         assert comment.support_count == 0
 
 
+def test_each_reader_sees_only_their_own_pending_comments_on_each_statement(client, statement, moderator):
+    """The pending list is compiled once per process (dialogue/precompiled.py): each request's own
+    reader and statement are the ones asked for, in the order submitted, and nothing decided."""
+    other_statement = make_statement()
+    dana, eli = make_user(), make_user()
+    first = make_comment(statement, author=dana, body="Dana's first comment, still waiting.")
+    second = make_comment(statement, author=dana, body="Dana's second comment, still waiting.")
+    make_comment(statement, author=dana, body="Dana's approved comment, public now.", approve_by=moderator)
+    make_comment(other_statement, author=dana, body="Dana's comment on another statement.")
+    elis = make_comment(statement, author=eli, body="Eli's comment, waiting too.")
+    for reader, shown, hidden in ((dana, [first, second], [elis]), (eli, [elis], [first, second])):
+        client.force_login(reader)
+        html = client.get(statement.get_absolute_url()).text
+        waiting = html.split("Your comments awaiting moderation")[1].split("</ul>")[0]
+        assert [c.tracking_number for c in shown] == re.findall(r">(SPP-[A-Z0-9-]+)</a>", waiting)
+        assert not any(c.tracking_number in waiting for c in hidden)
+    client.force_login(dana)
+    assert "Your comments awaiting moderation" in client.get(other_statement.get_absolute_url()).text
+    client.force_login(make_user())
+    assert "Your comments awaiting moderation" not in client.get(statement.get_absolute_url()).text
+
+
 class TestQueryCounts:
     """The statement page makes the same number of queries with 10 comments as with 1,000."""
 

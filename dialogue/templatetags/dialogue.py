@@ -29,6 +29,7 @@ from priorities.models import Directive, Priority, Statement
 
 from ..forms import CommentForm
 from ..models import Comment, RejectionReason
+from ..precompiled import PrecompiledQuery
 from ..threads import ConversationCounts, conversation_counts, render_comment_text, thread_page
 
 register = template.Library()
@@ -60,6 +61,20 @@ def comment_text(text):
     return render_comment_text(text or "")
 
 
+# The reader's own comments awaiting moderation, on every signed-in statement page.
+MY_PENDING = PrecompiledQuery(
+    Comment,
+    lambda statement, author: (
+        Comment.objects.pending()
+        .filter(statement_id=statement, author_id=author)
+        .order_by("submitted_at")
+        .only("tracking_number", "body")
+    ),
+    "statement",
+    "author",
+)
+
+
 @register.inclusion_tag("dialogue/includes/comment_form.html", takes_context=True)
 def comment_form(context, statement):
     request = context["request"]
@@ -67,7 +82,7 @@ def comment_form(context, statement):
     mine = []
     form_html = ""
     if user.is_authenticated:
-        mine = list(Comment.objects.pending().filter(statement=statement, author=user).order_by("submitted_at"))
+        mine = MY_PENDING.objects(statement=statement.pk, author=user.pk)
         if statement.is_open_for_comments():
             about = request.GET.get("about", "")
 
