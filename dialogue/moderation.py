@@ -97,12 +97,14 @@ OWN_WAITING = {
 def queue(request):
     """What waits for a moderator: pending comments oldest first, or the flagged ones."""
     tab = "flagged" if request.GET.get("status") == "flagged" else "pending"
-    filter_form = QueueFilterForm(request.GET or None)
-    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
     # Lazy: the listing is the same for every moderator, so the template renders it (and runs
-    # these queries) once per cache generation; each submission or decision starts a new one.
+    # these queries) once per cache generation; each submission or decision starts a new one. Its
+    # forms too: building them cost more than the rest of the view.
+    filter_form = SimpleLazyObject(lambda: QueueFilterForm(request.GET or None))
     page = SimpleLazyObject(
-        lambda: Paginator(queue_queryset(tab, filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        lambda: Paginator(
+            queue_queryset(tab, filter_form.cleaned_data if filter_form.is_valid() else {}), QUEUE_PAGE_SIZE
+        ).get_page(request.GET.get("page"))
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -116,7 +118,7 @@ def queue(request):
             # A moderator whose own comments wait sees them marked, without buttons: a listing of their own.
             "own_waiting": OWN_WAITING[tab].exists(author=request.user.pk),
             "filter_form": filter_form,
-            "bulk_form": BulkDecisionForm(),
+            "bulk_form": SimpleLazyObject(BulkDecisionForm),
             "query_string": query.urlencode(),
             "now": timezone.now(),
         },
