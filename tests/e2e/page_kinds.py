@@ -43,6 +43,8 @@ PUBLIC = [
     PageKind("priority", "/{lang}/priorities/competitiveness/"),
     PageKind("statements", "/{lang}/statements/"),
     PageKind("statement", "/{lang}/statements/{statement}/"),
+    # One thread alone, whole: where a long thread's "Show all N replies" leads.
+    PageKind("statement-thread", "/{lang}/statements/{statement}/?thread={published}#comments"),
     PageKind("search", "/{lang}/search/?q=border"),
     PageKind("participation", "/{lang}/participation/"),
     PageKind("open-data", "/{lang}/open-data/"),
