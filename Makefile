@@ -44,7 +44,7 @@ run: install messages
 serve: install messages
 	$(SERVE_ENV) $(MANAGE) migrate --noinput -v 0
 	$(SERVE_ENV) $(MANAGE) collectstatic --noinput -v 0
-	$(SERVE_ENV) $(BIN)/gunicorn spp_portal.wsgi --bind 127.0.0.1:8000 --workers 2 --access-logfile -
+	$(SERVE_ENV) $(BIN)/gunicorn spp_portal.wsgi --bind 127.0.0.1:8000 --workers 2 --timeout 120 --access-logfile -
 
 # Throughput of the main pages against a bare template page, under gunicorn (not a test; see
 # tools/bench.py). SQLite in var/bench/, or DATABASE_URL=postgres://... (created if missing).

@@ -213,6 +213,8 @@ class Comment(models.Model):
             models.Index(fields=["author", "status"], name="comment_author_status_idx"),
             # Moderators' navigation counts the flagged comments on every page: a handful among many.
             models.Index(fields=["flagged"], condition=models.Q(flagged=True), name="comment_flagged_idx"),
+            # Each submission asks whether its author already sent this very text on this statement.
+            models.Index(fields=["author", "statement", "fingerprint"], name="comment_duplicate_idx"),
         ]
         constraints = [
             models.CheckConstraint(

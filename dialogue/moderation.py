@@ -36,6 +36,7 @@ from .forms import (
     ResponseForm,
 )
 from .models import Appeal, Comment, Flag, ModerationEvent
+from .precompiled import PrecompiledQuery
 from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
@@ -84,21 +85,29 @@ def queue_queryset(tab: str, filters: dict):
     return comments.order_by("submitted_at", "pk")
 
 
+# Whether the moderator's own comments wait in a tab (on every queue page).
+OWN_WAITING = {
+    "pending": PrecompiledQuery(Comment, lambda author: Comment.objects.pending().filter(author_id=author), "author"),
+    "flagged": PrecompiledQuery(Comment, lambda author: Comment.objects.flagged().filter(author_id=author), "author"),
+}
+
+
 @requires("dialogue.moderate_comment")
 @require_GET
 def queue(request):
     """What waits for a moderator: pending comments oldest first, or the flagged ones."""
     tab = "flagged" if request.GET.get("status") == "flagged" else "pending"
-    filter_form = QueueFilterForm(request.GET or None)
-    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
     # Lazy: the listing is the same for every moderator, so the template renders it (and runs
-    # these queries) once per cache generation; each submission or decision starts a new one.
+    # these queries) once per cache generation; each submission or decision starts a new one. Its
+    # forms too: building them cost more than the rest of the view.
+    filter_form = SimpleLazyObject(lambda: QueueFilterForm(request.GET or None))
     page = SimpleLazyObject(
-        lambda: Paginator(queue_queryset(tab, filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        lambda: Paginator(
+            queue_queryset(tab, filter_form.cleaned_data if filter_form.is_valid() else {}), QUEUE_PAGE_SIZE
+        ).get_page(request.GET.get("page"))
     )
     query = request.GET.copy()
     query.pop("page", None)
-    waiting = Comment.objects.flagged() if tab == "flagged" else Comment.objects.pending()
     return render(
         request,
         "dialogue/moderation/queue.html",
@@ -107,9 +116,9 @@ def queue(request):
             "tab": tab,
             "page": page,
             # A moderator whose own comments wait sees them marked, without buttons: a listing of their own.
-            "own_waiting": waiting.filter(author=request.user).exists(),
+            "own_waiting": OWN_WAITING[tab].exists(author=request.user.pk),
             "filter_form": filter_form,
-            "bulk_form": BulkDecisionForm(),
+            "bulk_form": SimpleLazyObject(BulkDecisionForm),
             "query_string": query.urlencode(),
             "now": timezone.now(),
         },

@@ -19,6 +19,10 @@ from .models import Comment, OfficialResponse
 # elements and 100 kB compressed (issue 17), and "Load more comments", a plain link, gives the next.
 THREADS_PER_PAGE = 10
 COMMENTS_PER_PAGE = 60
+# A thread shows its first REPLIES_PER_THREAD replies (in reading order) and a plain "Show all N
+# replies" link to the thread alone (?thread=<its tracking number>), so one long thread cannot
+# push the page over that budget either.
+REPLIES_PER_THREAD = 20
 LINK_REL = "nofollow ugc noopener"
 
 
@@ -88,6 +92,7 @@ class ThreadPage:
     directive: object = None
     priority: object = None
     count: int = 0  # top-level threads matching the filters, on every page
+    whole: str = ""  # the tracking number of the one thread shown whole (?thread=), or ""
 
 
 def thread_pages(sizes: list[tuple[int, int]]) -> list[list[int]]:
@@ -108,16 +113,19 @@ def thread_pages(sizes: list[tuple[int, int]]) -> list[list[int]]:
 
 
 def thread_page(
-    statement, *, page_number=None, order="oldest", language="", directive=None, priority=None
+    statement, *, page_number=None, order="oldest", language="", directive=None, priority=None, whole=""
 ) -> ThreadPage:
     """One page of top-level threads (approved, or hidden as placeholders) with their replies and responses.
 
     Four queries whatever the number of comments: every thread's size (to cut pages of whole
     threads, see thread_pages), the page's top-level comments, all their replies, and the official
     responses to any of them. A thread about a directive or priority (its first comment is; replies
-    follow it) is kept by the matching filter.
+    follow it) is kept by the matching filter. Each thread shows its first REPLIES_PER_THREAD replies
+    (`root.replies_hidden` counts the others), unless `whole` names it: then it alone, with all of them.
     """
     roots = Comment.objects.shown_in_thread().filter(statement=statement, depth=0).with_public_author()
+    if whole:
+        roots = roots.filter(tracking_number=whole)
     if language:
         roots = roots.filter(language=language)
     if directive is not None:
@@ -137,7 +145,8 @@ def thread_page(
         .values("n")
     )
     sizes = roots.annotate(size=Coalesce(Subquery(replies_in_thread, output_field=IntegerField()), Value(0)) + 1)
-    sizes = list(sizes.values_list("pk", "size"))
+    # Pages are cut by what each thread shows: its first replies only.
+    sizes = [(pk, min(size, 1 + REPLIES_PER_THREAD)) for pk, size in sizes.values_list("pk", "size")]
     page = Paginator(thread_pages(sizes), 1).get_page(page_number)
     on_page = page.object_list[0] if page.object_list else []
     position = {pk: n for n, pk in enumerate(on_page)}
@@ -158,7 +167,10 @@ def thread_page(
         comment.children = children[comment.pk]
         comment.official_responses = responses[comment.pk]
     for root in threads:
-        _count_replies(root)
+        root.reply_total = _count_replies(root)
+        if not whole:
+            _keep_first(root, REPLIES_PER_THREAD)
+        root.replies_hidden = root.reply_total - _count_replies(root)
     return ThreadPage(
         page=page,
         threads=threads,
@@ -167,7 +179,20 @@ def thread_page(
         directive=directive,
         priority=priority,
         count=len(sizes),
+        whole=whole if threads else "",
     )
+
+
+def _keep_first(comment, budget: int) -> int:
+    """Keep the first `budget` replies below `comment` in reading order (depth first); returns what is left of it."""
+    kept = []
+    for child in comment.children:
+        if budget == 0:
+            break
+        kept.append(child)
+        budget = _keep_first(child, budget - 1)
+    comment.children = kept
+    return budget
 
 
 def _count_replies(comment) -> int:

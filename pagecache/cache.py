@@ -43,7 +43,9 @@ What a cached page may hold, and for how long:
   the commit, with the tags dropped (None: everything). pagecache.purge.http_ban is one.
 
 Middleware still runs around a cached page, so security headers, the CSP, the request id and
-the language are added to it exactly as to a fresh one.
+the language are added to it exactly as to a fresh one. Once a page has been served from the
+cache, pagecache.middleware.EarlyPageMiddleware answers the next anonymous readers of its URL
+with that finished response before most of the middleware run (see there).
 """
 
 import datetime
@@ -175,11 +177,12 @@ def cache_public_page(
                 return _private(view(request, *args, **kwargs))
             page_tags = _declared(tags, request, *args, **kwargs)
             generation, expires_at = _current_generation()
-            key = PAGE_KEY.format(
-                generation=_joined(generation, page_tags), language=get_language(), url=_url_digest(request)
-            )
+            joined = _joined(generation, page_tags)
+            key = PAGE_KEY.format(generation=joined, language=get_language(), url=_url_digest(request))
             frozen = cache.get(key)
             if frozen is not None:
+                # pagecache.middleware.EarlyPageMiddleware keeps the finished response for the next reader.
+                request._pagecache_served = (joined, page_tags, expires_at)
                 return _shared(_from_cache(request, *frozen), page_tags, expires_at)
             response = _vary_on_cookie(view(request, *args, **kwargs))
             timeout = _seconds_until(expires_at)

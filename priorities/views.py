@@ -25,6 +25,7 @@ LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
 ABOUT = re.compile(r"(directive|priority):[-a-z0-9]{1,80}")
 # The thread's filter by directive (its id; by priority it is the priority's slug).
 DIRECTIVE_ID = re.compile(r"[1-9][0-9]{0,9}")
+TRACKING_NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")
 
 
 @cache_public_page(tags=RECORD)
@@ -70,7 +71,8 @@ def statement_list(request):
 
 
 # The conversation below the record reads these (dialogue's comment_thread and comment_form tags):
-# the thread's order, language, page and subject (a directive, a priority); the form's subject.
+# the thread's order, language, page and subject (a directive, a priority), the one thread shown
+# whole (its "Show all N replies" link); the form's subject.
 @cache_public_page(
     query={
         "order": {"newest", "oldest", "support"},
@@ -79,6 +81,7 @@ def statement_list(request):
         "directive": DIRECTIVE_ID,
         "priority": SLUG,
         "about": ABOUT,
+        "thread": TRACKING_NUMBER,
     },
     tags=lambda request, slug: [Statement.cache_tag_for(slug)],
 )

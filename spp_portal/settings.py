@@ -114,6 +114,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that may log or answer early: each request gets its id (static files aside).
     "spp_portal.logs.RequestIdMiddleware",
+    # An anonymous GET of a page already served from the page cache is answered here, with that
+    # finished response, before the middleware below (which decide nothing for it); see pagecache/middleware.py.
+    "pagecache.middleware.EarlyPageMiddleware",
     # A database that does not answer gets the portal's 503 page with Retry-After, quickly.
     "spp_portal.unavailable.DatabaseUnavailableMiddleware",
     # Which database this request reads from (a no-op without DATABASE_REPLICA_URL).

@@ -14,7 +14,7 @@ from django.utils import timezone
 from dialogue import services
 from dialogue.models import Comment, ModerationEvent
 from dialogue.text import fingerprint
-from dialogue.threads import COMMENTS_PER_PAGE, THREADS_PER_PAGE, thread_pages
+from dialogue.threads import COMMENTS_PER_PAGE, REPLIES_PER_THREAD, THREADS_PER_PAGE, thread_pages
 from pagecache.cache import invalidate_public_pages
 from priorities.models import CommentPeriodChange, Statement
 
@@ -552,6 +552,28 @@ class TestSupport:
         assert comment.support_count == 0
 
 
+def test_each_reader_sees_only_their_own_pending_comments_on_each_statement(client, statement, moderator):
+    """The pending list is compiled once per process (dialogue/precompiled.py): each request's own
+    reader and statement are the ones asked for, in the order submitted, and nothing decided."""
+    other_statement = make_statement()
+    dana, eli = make_user(), make_user()
+    first = make_comment(statement, author=dana, body="Dana's first comment, still waiting.")
+    second = make_comment(statement, author=dana, body="Dana's second comment, still waiting.")
+    make_comment(statement, author=dana, body="Dana's approved comment, public now.", approve_by=moderator)
+    make_comment(other_statement, author=dana, body="Dana's comment on another statement.")
+    elis = make_comment(statement, author=eli, body="Eli's comment, waiting too.")
+    for reader, shown, hidden in ((dana, [first, second], [elis]), (eli, [elis], [first, second])):
+        client.force_login(reader)
+        html = client.get(statement.get_absolute_url()).text
+        waiting = html.split("Your comments awaiting moderation")[1].split("</ul>")[0]
+        assert [c.tracking_number for c in shown] == re.findall(r">(SPP-[A-Z0-9-]+)</a>", waiting)
+        assert not any(c.tracking_number in waiting for c in hidden)
+    client.force_login(dana)
+    assert "Your comments awaiting moderation" in client.get(other_statement.get_absolute_url()).text
+    client.force_login(make_user())
+    assert "Your comments awaiting moderation" not in client.get(statement.get_absolute_url()).text
+
+
 class TestQueryCounts:
     """The statement page makes the same number of queries with 10 comments as with 1,000."""
 
@@ -590,6 +612,27 @@ class TestQueryCounts:
         assert not set(re.findall(r'id="comment-(SPP-[A-Z0-9-]+)"', html)) & set(
             re.findall(r'id="comment-(SPP-[A-Z0-9-]+)"', second)
         )
+
+    def test_a_long_thread_shows_its_first_replies_and_a_link_to_all_of_them(self, client, statement, moderator):
+        """One thread of 30 replies: the page shows the first REPLIES_PER_THREAD, in reading order, and a
+        plain link to the thread alone, which shows every reply."""
+        root = make_comment(statement, body="A thread that draws many replies.", approve_by=moderator)
+        replies = [
+            make_comment(statement, parent=root, body=f"Reply number {n} in the long thread.", approve_by=moderator)
+            for n in range(REPLIES_PER_THREAD + 10)
+        ]
+        make_comment(statement, body="Another thread on the same page.", approve_by=moderator)
+        html = client.get(statement.get_absolute_url()).text
+        shown = [reply for reply in replies if f'id="comment-{reply.tracking_number}"' in html]
+        assert shown == replies[:REPLIES_PER_THREAD]
+        link = f'href="?thread={root.tracking_number}#comment-{root.tracking_number}"'
+        assert link in html and f"Show all {len(replies)} replies" in html
+        assert "Another thread on the same page." in html
+
+        whole = client.get(statement.get_absolute_url(), {"thread": root.tracking_number}).text
+        assert all(f'id="comment-{reply.tracking_number}"' in whole for reply in replies)
+        assert "Another thread on the same page." not in whole and "Show all comments" in whole
+        assert f"Show all {len(replies)} replies" not in whole
 
     def test_pages_hold_whole_threads_within_the_budget(self):
         sizes = [(1, 50), (2, 5), (3, 6), (4, 200), (5, 1), *[(n, 1) for n in range(6, 20)]]

@@ -1,6 +1,7 @@
 """The anonymous page cache: fast for visitors, never stale, never someone else's page."""
 
 import datetime
+import gzip
 import time
 
 import pytest
@@ -312,8 +313,6 @@ def test_only_successful_pages_are_stored(url, status):
 
 def test_a_cached_page_is_sent_gzip_compressed_to_clients_that_accept_it(client):
     """The copy compressed when the page was stored is what a browser gets; others get it as it is."""
-    import gzip
-
     plain = client.get("/en/").content
     compressed = client.get("/en/", headers={"Accept-Encoding": "gzip, deflate, br"})
     assert compressed["Content-Encoding"] == "gzip"
@@ -531,3 +530,65 @@ class TestNothingStaleAfterARenameOrARestore:
         call_command("invalidate_public_pages")
         assert "Cached public pages dropped" in capsys.readouterr().out
         assert "After the restore" in client.get(url).text
+
+
+class TestEarlyAnswers:
+    """pagecache.middleware.EarlyPageMiddleware: a page served from the cache once is answered to the
+    next anonymous readers before most middleware run, with the very same headers and body."""
+
+    GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+    @staticmethod
+    def _answered_early(response) -> bool:
+        # LocaleMiddleware, after EarlyPageMiddleware, sets the request's language: not run, answered early.
+        return not hasattr(response.wsgi_request, "LANGUAGE_CODE")
+
+    @time_machine.travel(datetime.datetime(2026, 3, 2, 12, tzinfo=datetime.UTC), tick=False)
+    def test_the_early_answer_is_the_cached_page_with_every_header(self, client, django_assert_num_queries):
+        url = seed_statement().get_absolute_url()
+        client.get(url, headers=self.GZIP)  # rendered and stored
+        through_the_chain = client.get(url, headers=self.GZIP)  # from the page cache, through every middleware
+        with django_assert_num_queries(0):
+            early = client.get(url, headers=self.GZIP)
+        assert not self._answered_early(through_the_chain) and self._answered_early(early)
+        assert early.content == through_the_chain.content
+        assert early["X-Request-ID"] != through_the_chain["X-Request-ID"], "each request keeps its own id"
+        headers = {name: value for name, value in early.items() if name != "X-Request-ID"}
+        assert headers == {name: value for name, value in through_the_chain.items() if name != "X-Request-ID"}
+        for security_header in (
+            "Content-Security-Policy",
+            "X-Frame-Options",
+            "X-Content-Type-Options",
+            "Referrer-Policy",
+            "Cross-Origin-Opener-Policy",
+            "Permissions-Policy",
+        ):
+            assert security_header in headers
+        assert headers["Content-Encoding"] == "gzip" and "s-maxage=" in headers["Cache-Control"]
+
+    def test_a_change_to_the_statement_ends_its_early_answers(
+        self, client, moderator, django_capture_on_commit_callbacks
+    ):
+        statement = make_statement()
+        comment = make_comment(statement, body="Approved after the page was cached.")
+        url = statement.get_absolute_url()
+        for _visit in range(3):
+            response = client.get(url, headers=self.GZIP)
+        assert self._answered_early(response)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=moderator)
+        response = client.get(url, headers=self.GZIP)
+        assert not self._answered_early(response)
+        assert "Approved after the page was cached." in response.text, "rendered afresh"
+
+    def test_only_anonymous_gzip_readers_of_the_pages_own_url_are_answered_early(self, client):
+        url = seed_statement().get_absolute_url()
+        tracked = url + "?utm_source=newsletter"
+        for _visit in range(3):
+            assert not self._answered_early(client.get(tracked, headers=self.GZIP)), "junk never gets an early entry"
+            assert not self._answered_early(client.get(url)), "a client without gzip takes the normal way"
+        assert not self._answered_early(client.get(url, headers=self.GZIP)), "its first hit on the page cache"
+        assert self._answered_early(client.get(url, headers=self.GZIP))
+        client.force_login(make_user())
+        signed_in = client.get(url, headers=self.GZIP)
+        assert not self._answered_early(signed_in) and "private" in signed_in["Cache-Control"]

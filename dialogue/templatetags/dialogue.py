@@ -29,6 +29,7 @@ from priorities.models import Directive, Priority, Statement
 
 from ..forms import CommentForm
 from ..models import Comment, RejectionReason
+from ..precompiled import PrecompiledQuery
 from ..threads import ConversationCounts, conversation_counts, render_comment_text, thread_page
 
 register = template.Library()
@@ -36,6 +37,7 @@ register = template.Library()
 # The thread's query parameters (declared with these shapes on priorities.views.statement_detail).
 THREAD_ORDERS = frozenset({"newest", "oldest", "support"})
 DIRECTIVE_ID = re.compile(r"[1-9][0-9]{0,9}")
+TRACKING_NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")  # as dialogue.urls.TrackingNumberConverter
 
 
 @register.filter
@@ -59,6 +61,20 @@ def comment_text(text):
     return render_comment_text(text or "")
 
 
+# The reader's own comments awaiting moderation, on every signed-in statement page.
+MY_PENDING = PrecompiledQuery(
+    Comment,
+    lambda statement, author: (
+        Comment.objects.pending()
+        .filter(statement_id=statement, author_id=author)
+        .order_by("submitted_at")
+        .only("tracking_number", "body")
+    ),
+    "statement",
+    "author",
+)
+
+
 @register.inclusion_tag("dialogue/includes/comment_form.html", takes_context=True)
 def comment_form(context, statement):
     request = context["request"]
@@ -66,7 +82,7 @@ def comment_form(context, statement):
     mine = []
     form_html = ""
     if user.is_authenticated:
-        mine = list(Comment.objects.pending().filter(statement=statement, author=user).order_by("submitted_at"))
+        mine = MY_PENDING.objects(statement=statement.pk, author=user.pk)
         if statement.is_open_for_comments():
             about = request.GET.get("about", "")
 
@@ -155,6 +171,9 @@ def comment_thread(context, statement, counts=None):
     priority_slug = request.GET.get("priority", "")
     if not SLUG.fullmatch(priority_slug):
         priority_slug = ""
+    whole = request.GET.get("thread", "")  # one thread shown whole ("Show all N replies")
+    if not TRACKING_NUMBER.fullmatch(whole):
+        whole = ""
     filters = request.GET.copy()
     filters.pop("page", None)
     if counts is None:
@@ -188,6 +207,7 @@ def comment_thread(context, statement, counts=None):
                     language=language,
                     directive=directive,
                     priority=priority,
+                    whole=whole,
                 ),
                 "counts": counts,
                 "choices": choices,
@@ -200,7 +220,7 @@ def comment_thread(context, statement, counts=None):
 
     name = (
         f"thread:{statement.pk}:{statement.updated_at.isoformat()}:{order}:{language}:{page_number}"
-        f":{directive_id}:{priority_slug}"
+        f":{directive_id}:{priority_slug}:{whole}"
     )
     return mark_safe(cached_fragment(name, render, tags=[statement.cache_tag]))  # noqa: S308 - our own template
 

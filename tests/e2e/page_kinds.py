@@ -48,6 +48,8 @@ PUBLIC = [
     # "What we heard" on a closed statement, and that statement's page linking it.
     PageKind("outcome-report", "/{lang}/statements/{closed}/what-we-heard/"),
     PageKind("closed-statement", "/{lang}/statements/{closed}/"),
+    # One thread alone, whole: where a long thread's "Show all N replies" leads.
+    PageKind("statement-thread", "/{lang}/statements/{statement}/?thread={published}#comments"),
     PageKind("search", "/{lang}/search/?q=border"),
     PageKind("participation", "/{lang}/participation/"),
     PageKind("open-data", "/{lang}/open-data/"),
