@@ -161,7 +161,7 @@ class TestPublishingRules:
         with django_capture_on_commit_callbacks(execute=True):
             outcome_report_publish(report=report, by=publisher)
         [message] = [message for message in mail.outbox if message.to == [follower.email]]
-        assert message.subject.startswith("Ce que nous avons entendu"), message.subject
+        assert "Ce que nous avons entendu\N{NO-BREAK SPACE}: «" in message.subject, message.subject
         assert f"/fr/statements/{statement.slug}/what-we-heard/" in message.body
         assert "List-Unsubscribe" in message.extra_headers
 

@@ -460,7 +460,7 @@ def test_the_migration_keeps_each_persons_choice():
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before, after = [("dialogue", "0012_appeals")], [("dialogue", "0013_subscriptions")]
+    before, after = [("dialogue", "0013_comment_statement_version")], [("dialogue", "0014_subscriptions")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
