@@ -35,7 +35,7 @@ from .forms import (
     QueueFilterForm,
     ResponseForm,
 )
-from .models import Appeal, Comment, Flag, ModerationEvent
+from .models import Appeal, Comment, Flag, ModerationEvent, Organisation, OrganisationInterest
 from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
@@ -74,7 +74,7 @@ def queue_queryset(tab: str, filters: dict):
     if country := filters.get("country"):
         comments = comments.filter(author__stakeholder__country=country)
     comments = comments.select_related(
-        "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder"
+        "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder", "on_behalf_of"
     ).annotate(
         author_approved=_author_count(Comment.Status.APPROVED),
         author_rejected=_author_count(Comment.Status.REJECTED),
@@ -106,8 +106,9 @@ def queue(request):
             "section": "queue",
             "tab": tab,
             "page": page,
-            # A moderator whose own comments wait sees them marked, without buttons: a listing of their own.
-            "own_waiting": waiting.filter(author=request.user).exists(),
+            # A moderator whose own comments (or their organisation's) wait sees them marked, without
+            # buttons: a listing of their own.
+            "own_waiting": waiting.filter(_conflicts(request.user)).exists(),
             "filter_form": filter_form,
             "bulk_form": BulkDecisionForm(),
             "query_string": query.urlencode(),
@@ -116,10 +117,16 @@ def queue(request):
     )
 
 
+def _conflicts(moderator) -> Q:
+    """The comments this moderator may not act on (Comment.conflict_of_interest, as a filter)."""
+    interest = OrganisationInterest.of(moderator)
+    return Q(author=moderator) | Q(on_behalf_of__in=interest.organisations) | Q(author__in=interest.members)
+
+
 def _comment_for_moderation(tracking):
     return get_object_or_404(
         Comment.objects.select_related(
-            "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder"
+            "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder", "on_behalf_of"
         ),
         tracking_number=tracking,
     )
@@ -400,5 +407,6 @@ def moderation_counts() -> dict:
             "pending": Comment.objects.pending().count(),
             "flagged": Comment.objects.flagged().count(),
             "appeals": Appeal.objects.filter(status=Appeal.Status.PENDING).count(),
+            "organisations": Organisation.objects.pending().count(),
         },
     )
