@@ -563,12 +563,19 @@ class LogFilterForm(forms.Form):
 class OrganisationForm(forms.ModelForm):
     """Registering an organisation; the registry identifier is checked against its country's registry format."""
 
+    website = forms.URLField(
+        label=_("website"),
+        required=False,
+        max_length=300,
+        assume_scheme="https",
+        help_text=_("Its own website, where moderators can check who it is."),
+    )
+
     class Meta:
         model = Organisation
         fields = ["name", "country", "sector", "website", "registry_id"]
         help_texts = {
             "name": _("As the organisation writes it. Shown with the comments its members submit on its behalf."),
-            "website": _("Its own website, where moderators can check who it is."),
             "registry_id": _(
                 "Where it has one: in Canada, its Registry of Lobbyists registration number; in Mexico, its RFC; "
                 "in the United States, its Lobbying Disclosure Act registrant ID."

@@ -35,7 +35,7 @@ from .forms import (
     QueueFilterForm,
     ResponseForm,
 )
-from .models import Appeal, Comment, Flag, ModerationEvent, Organisation, OrganisationInterest
+from .models import Appeal, Comment, Flag, Membership, ModerationEvent, Organisation
 from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
@@ -119,8 +119,10 @@ def queue(request):
 
 def _conflicts(moderator) -> Q:
     """The comments this moderator may not act on (Comment.conflict_of_interest, as a filter)."""
-    interest = OrganisationInterest.of(moderator)
-    return Q(author=moderator) | Q(on_behalf_of__in=interest.organisations) | Q(author__in=interest.members)
+    # Subqueries, so that the queue asks once whether anything waits that this moderator may not decide.
+    organisations = Membership.objects.filter(user=moderator).values("organisation")
+    members = Membership.objects.filter(organisation__in=organisations).values("user")
+    return Q(author=moderator) | Q(on_behalf_of__in=organisations) | Q(author__in=members)
 
 
 def _comment_for_moderation(tracking):

@@ -4,6 +4,7 @@ moderators' verification. The workflows are dialogue.organisations'; these views
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -80,6 +81,8 @@ def organisation_detail(request, pk):
 @rate_limit("invitation", "INVITATION_RATE_LIMIT", per_user=True, methods=("POST",))
 def organisation_invite(request, pk):
     membership = _membership(request, pk)
+    if not membership.is_admin:
+        raise PermissionDenied
     form = InvitationForm(request.POST)
     if form.is_valid():
         try:
