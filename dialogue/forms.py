@@ -219,7 +219,7 @@ class CommentForm(CommentTextForm):
     about = forms.ChoiceField(label=_("What is your comment about?"), required=False)
     language = forms.ChoiceField(label=_("Language of your comment"), choices=settings.LANGUAGES)
     on_behalf_of = forms.ModelChoiceField(
-        label=_("Submitted"),
+        label=_("Submitted on behalf of"),
         queryset=Organisation.objects.none(),
         required=False,
         empty_label=_("In my own name"),
@@ -564,7 +564,7 @@ class OrganisationForm(forms.ModelForm):
     """Registering an organisation; the registry identifier is checked against its country's registry format."""
 
     website = forms.URLField(
-        label=_("website"),
+        label=_("Website"),
         required=False,
         max_length=300,
         assume_scheme="https",

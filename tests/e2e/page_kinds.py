@@ -66,6 +66,8 @@ ACCOUNT = [
     PageKind("profile", "/{lang}/accounts/profile/"),
     PageKind("my-data", "/{lang}/accounts/my-data/"),
     PageKind("api-keys", "/{lang}/accounts/api-keys/"),
+    PageKind("my-organisations", "/{lang}/dialogue/organisations/"),
+    PageKind("organisation-register", "/{lang}/dialogue/organisations/new/"),
     PageKind("email", "/{lang}/accounts/email/"),
     PageKind("two-factor", "/{lang}/accounts/2fa/"),
 ]
@@ -74,6 +76,9 @@ STAKEHOLDER = [
     # A comment by someone else, with its long link and word: the support page quotes it whole.
     PageKind("support", "/{lang}/dialogue/comments/{published}/support/"),
     PageKind("appeal", "/{lang}/dialogue/comments/{rejected}/appeal/"),
+    # The organisation the stakeholder administers (members, invitations), and another's invitation to them.
+    PageKind("organisation", "/{lang}/dialogue/organisations/{organisation}/"),
+    PageKind("invitation", "/{lang}/dialogue/organisations/invitations/{invitation}/"),
     PageKind("two-factor-set-up", "/{lang}/accounts/2fa/totp/activate/"),
 ]
 MODERATOR = [
@@ -82,6 +87,7 @@ MODERATOR = [
     PageKind("moderation-decision", "/{lang}/moderation/comments/{pending}/"),
     PageKind("moderation-published-comment", "/{lang}/moderation/comments/{published}/"),
     PageKind("moderation-appeals", "/{lang}/moderation/appeals/"),
+    PageKind("moderation-organisations", "/{lang}/moderation/organisations/"),
     PageKind("audit-log", "/{lang}/moderation/log/"),
 ]
 PUBLISHER = [
@@ -124,7 +130,7 @@ def build_world() -> dict:
     One statement with a real conversation (threads, an official response, long names and
     words, pending work), and a person for each role; returns the users and the path values.
     """
-    from dialogue import services
+    from dialogue import organisations, services
 
     moderator = make_moderator(display_name="Moderator Chen")
     publisher = make_publisher(display_name="Publisher Dubois")
@@ -169,6 +175,29 @@ def build_world() -> dict:
     appealed = make_comment(statement, author=cooperative, body=f"Rejected, then appealed: {LONG_WORD}.")
     services.comment_reject(comment=appealed, moderator=moderator, seen=appealed.fingerprint, reason="off_topic")
     services.appeal_submit(comment=appealed, author=cooperative, explanation=f"It is on topic: {LONG_LINK}")
+    # Organisations (issue 14): the stakeholder's, verified, with a comment on its behalf and an anonymous
+    # one beside it; the cooperative's, waiting for verification, which invited the stakeholder.
+    organisation = organisations.organisation_register(
+        user=stakeholder,
+        name=LONG_NAME,
+        country="MX",
+        sector="civil_society",
+        website=LONG_LINK,
+        registry_id="ABC680524P76",
+    )
+    organisations.organisation_decide(organisation=organisation, moderator=moderator, verify=True, note=LONG_WORD)
+    make_comment(
+        statement,
+        author=stakeholder,
+        body="On behalf of the association.",
+        on_behalf_of=organisation,
+        approve_by=moderator,
+    )
+    make_comment(statement, author=cooperative, body="Without my name, please.", anonymous=True, approve_by=moderator)
+    waiting = organisations.organisation_register(
+        user=cooperative, name=LONG_WORD, country="US", sector="business", website=LONG_LINK, registry_id="401103153"
+    )
+    invitation = organisations.invitation_send(organisation=waiting, inviter=cooperative, email=stakeholder.email)
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
@@ -179,5 +208,7 @@ def build_world() -> dict:
             "pending": pending.tracking_number,
             "published": first.tracking_number,
             "rejected": rejected.tracking_number,
+            "organisation": organisation.pk,
+            "invitation": invitation.token,
         },
     }
