@@ -144,7 +144,7 @@ class SearchForm(StatementFilterForm):
         label=_("On behalf of"),
         required=False,
         queryset=Organisation.objects.none(),
-        empty_label=_("Any organisation, or none"),
+        empty_label=_("Any"),
         help_text=_("The verified organisation a comment was submitted on behalf of."),
     )
 
