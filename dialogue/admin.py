@@ -4,7 +4,7 @@ where they are locked, checked and logged; the audit log cannot be changed here.
 from django.contrib import admin
 
 from . import services
-from .models import Comment, Flag, ModerationEvent, OfficialResponse, Stakeholder
+from .models import Comment, Flag, ModerationEvent, OfficialResponse, Organisation, Stakeholder
 
 
 @admin.register(Stakeholder)
@@ -55,3 +55,12 @@ class FlagAdmin(ReadOnlyAdmin):
 class OfficialResponseAdmin(ReadOnlyAdmin):
     list_display = ["comment", "government", "language", "created_at"]
     list_filter = ["government", "language"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ReadOnlyAdmin):
+    """Verified or declined in the moderators' pages (with a note), never here."""
+
+    list_display = ["name", "country", "sector", "status", "registry_id", "decided_at"]
+    list_filter = ["status", "country", "sector"]
+    search_fields = ["name", "registry_id"]
