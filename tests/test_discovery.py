@@ -538,8 +538,9 @@ class TestParticipation:
     def test_dashboard_query_count_is_fixed(self, client, statement, moderator, django_assert_num_queries):
         for _ in range(10):
             make_comment(statement, author=make_user(country="US"), approve_by=moderator)
-        # page cache generation, the statement, then totals, the four tables and the two cross-tabulations
-        with django_assert_num_queries(1 + 1 + 5 + 2):
+        # page cache generation, the statement, then totals, the five tables (country, sector, language,
+        # month, organisation) and the two cross-tabulations
+        with django_assert_num_queries(1 + 1 + 6 + 2):
             client.get(f"/en/participation/statements/{statement.slug}/")
 
 
