@@ -25,6 +25,7 @@ Environment variables:
   DJANGO_HSTS_PRELOAD     "1" to ask for HSTS preloading (default off)
   SECURITY_CONTACT        security.txt's Contact (default: mailto: DEFAULT_FROM_EMAIL's address)
   OFFICIAL_IDLE_TIMEOUT_MINUTES, SEARCH_/VERIFY_/REPORT_/SUPPORT_RATE_LIMIT_COUNT: see the README
+  ORGANISATION_INVITATION_DAYS, INVITATION_/ORGANISATION_RATE_LIMIT_COUNT: see the README
 """
 
 import os
