@@ -6,6 +6,7 @@ verified one, shown "on behalf of <organisation> — verified"; a moderator neve
 organisation's comments nor its members'.
 """
 
+import datetime
 import json
 
 import pytest
@@ -182,6 +183,24 @@ def test_only_an_administrator_invites(client):
     assert organisation.invitations.count() == 1  # the member's own
     with pytest.raises(NotAllowed):
         organisations.invitation_send(organisation=organisation, inviter=member, email="x@example.org")
+
+
+def test_invitations_are_rate_limited_and_expire(client, settings):
+    settings.INVITATION_RATE_LIMIT = (2, 3600)
+    organisation = register()
+    client.force_login(organisation.memberships.get().user)
+    url = f"/en/dialogue/organisations/{organisation.pk}/invite/"
+    statuses = [client.post(url, {"email": f"person{number}@example.org"}).status_code for number in range(3)]
+    assert statuses == [302, 302, 429]
+    assert organisation.invitations.count() == 2
+
+    invitee = make_user("person0@example.org")
+    invitation = organisation.invitations.get(email="person0@example.org")
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_at=invitation.created_at - datetime.timedelta(days=settings.ORGANISATION_INVITATION_DAYS, seconds=1)
+    )
+    with pytest.raises(NotAllowed, match="expired"):
+        organisations.invitation_accept(invitation=invitation, user=invitee)
 
 
 # --- Verification by moderators -----------------------------------------------------------------
