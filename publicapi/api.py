@@ -187,6 +187,9 @@ class CommentFilters(Schema):
     organisation: str | None = Field(
         None, max_length=200, description="The author's organisation as shown beside the comment (case-insensitive)."
     )
+    on_behalf_of: str | None = Field(
+        None, max_length=200, description="The organisation the comment was submitted on behalf of (case-insensitive)."
+    )
     has_official_response: bool | None = None
     since: datetime.datetime | None = Field(None, description="Submitted at or after (ISO 8601; UTC when no offset).")
     until: datetime.datetime | None = Field(None, description="Submitted before (ISO 8601; UTC when no offset).")
@@ -391,6 +394,8 @@ def filtered_comments(filters: CommentFilters):
         comments = comments.filter(
             anonymous=False, author__stakeholder__organisation__iexact=filters.organisation.strip()
         )
+    if filters.on_behalf_of is not None:
+        comments = comments.filter(on_behalf_of__name__iexact=filters.on_behalf_of.strip())
     if filters.has_official_response is not None:
         answered = Exists(OfficialResponse.objects.filter(comment=OuterRef("pk")))
         comments = comments.filter(answered if filters.has_official_response else ~answered)

@@ -370,6 +370,9 @@ def test_a_members_comment_shows_the_verified_organisation_everywhere_it_is_publ
         True,
         False,
     )
+    listed = client.get("/api/v1/comments/", {"on_behalf_of": "asociación de transportistas"}).json()["items"]
+    assert [item["tracking_number"] for item in listed] == [comment.tracking_number]
+    assert client.get("/api/v1/comments/", {"on_behalf_of": "Someone else"}).json()["items"] == []
     figures = client.get("/en/participation/").context["figures"]
     by_organisation = {str(row.label): row.count for row in figures.tables[-1].rows}
     assert by_organisation == {"Asociación de Transportistas": 1}
