@@ -20,7 +20,7 @@ from priorities.models import OutcomeReport, OutcomeTheme, Statement
 from priorities.services import PublishingError, check_outcome_report
 
 from . import outcomes, services
-from .models import Comment, Flag, ModerationEvent, OfficialResponse, Stakeholder
+from .models import Comment, Flag, ModerationEvent, OfficialResponse, Organisation, Stakeholder
 
 
 @admin.register(Stakeholder)
@@ -183,3 +183,12 @@ class OutcomeReportAdmin(TranslationAdmin):
                 "change_url": change_url,
             },
         )
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ReadOnlyAdmin):
+    """Verified or declined in the moderators' pages (with a note), never here."""
+
+    list_display = ["name", "country", "sector", "status", "registry_id", "decided_at"]
+    list_filter = ["status", "country", "sector"]
+    search_fields = ["name", "registry_id"]

@@ -23,6 +23,7 @@ from .models import (
     Comment,
     ModerationEvent,
     OfficialResponse,
+    Organisation,
     RejectionReason,
     Stakeholder,
     Subscription,
@@ -207,9 +208,25 @@ class CommentForm(CommentTextForm):
 
     about = forms.ChoiceField(label=_("What is your comment about?"), required=False)
     language = forms.ChoiceField(label=_("Language of your comment"), choices=settings.LANGUAGES)
-    field_order = ["about", "body", "language"]
+    on_behalf_of = forms.ModelChoiceField(
+        label=_("Submitted on behalf of"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("In my own name"),
+        help_text=_("On behalf of a verified organisation you belong to: its name is shown with your comment."),
+        error_messages={"invalid_choice": _("You can only comment on behalf of an organisation you belong to.")},
+    )
+    anonymous = forms.BooleanField(
+        label=_("Publish without my name"),
+        required=False,
+        help_text=_(
+            "Your comment is shown as from an “Anonymous participant”, with only your country and sector. "
+            "Moderators still see who wrote it."
+        ),
+    )
+    field_order = ["about", "body", "language", "on_behalf_of", "anonymous"]
 
-    def __init__(self, *args, statement, reply=False, **kwargs):
+    def __init__(self, *args, statement, reply=False, author=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.statement = statement
         self.fields["language"].initial = get_language()
@@ -217,6 +234,41 @@ class CommentForm(CommentTextForm):
             del self.fields["about"]
         else:
             self.fields["about"].choices = about_choices(statement)
+        # The organisations the author belongs to, verified or not (an unverified one is refused with
+        # its reason); without any, the choice is not offered (and anything posted is refused).
+        organisations = Organisation.objects.filter(memberships__user=author) if author else Organisation.objects.none()
+        self.fields["on_behalf_of"].queryset = organisations
+        self.offers_organisations = author is not None and organisations.exists()
+        if not self.offers_organisations:
+            self.fields["on_behalf_of"].widget = forms.HiddenInput()
+
+    def clean_on_behalf_of(self):
+        organisation = self.cleaned_data.get("on_behalf_of")
+        if organisation is not None and not organisation.is_verified:
+            raise forms.ValidationError(
+                _("“%(name)s” is not verified yet: you can comment on its behalf once a moderator has verified it."),
+                code="unverified",
+                params={"name": organisation.name},
+            )
+        return organisation
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.offers_organisations and "on_behalf_of" in self.errors:
+            # The field is hidden: its refusal is shown above the form.
+            self.add_error(None, self.errors.pop("on_behalf_of"))
+        if cleaned.get("on_behalf_of") and cleaned.get("anonymous"):
+            self.add_error(
+                "anonymous",
+                forms.ValidationError(
+                    _(
+                        "A comment on behalf of an organisation is published with your name: "
+                        "it cannot also be anonymous."
+                    ),
+                    code="anonymous_on_behalf",
+                ),
+            )
+        return cleaned
 
     def clean_about(self):
         """{"directive": d} or {"priority": p}, or {} for the statement as a whole."""
@@ -571,3 +623,72 @@ class LogFilterForm(forms.Form):
             getattr(user, "stakeholder", None), "display_name", user.get_username()
         )
         self.fields["action"].choices = [("", _("Any action")), *ModerationEvent.Action.choices]
+
+
+class OrganisationForm(forms.ModelForm):
+    """Registering an organisation; the registry identifier is checked against its country's registry format."""
+
+    website = forms.URLField(
+        label=_("Website"),
+        required=False,
+        max_length=300,
+        assume_scheme="https",
+        help_text=_("Its own website, where moderators can check who it is."),
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "country", "sector", "website", "registry_id"]
+        help_texts = {
+            "name": _("As the organisation writes it. Shown with the comments its members submit on its behalf."),
+            "registry_id": _(
+                "Where it has one: in Canada, its Registry of Lobbyists registration number; in Mexico, its RFC; "
+                "in the United States, its Lobbying Disclosure Act registrant ID."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        country = self.fields["country"]
+        country.choices = [("", _("Choose its country…")), *Stakeholder.Country.choices]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if name_controls(name):
+            raise forms.ValidationError(
+                _(
+                    "This contains invisible characters (for example a right-to-left override or a zero-width "
+                    "space). Please remove them."
+                ),
+                code="control_characters",
+            )
+        return name
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address of the person to invite"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class OrganisationDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("verify", _("Verify the organisation")), ("decline", _("Decline it"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("What you checked (kept with the decision)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -1,10 +1,13 @@
 """The conversation: who takes part, what they say, and what moderators decide."""
 
 import datetime
+import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +58,205 @@ class Stakeholder(models.Model):
         return self.display_name
 
 
+# Registry identifiers an organisation may give, by its country: each registry's own format, so a
+# typing mistake is caught at once (a moderator checks that the number is the organisation's).
+REGISTRY_FORMATS = {
+    # Canada's Registry of Lobbyists (Office of the Commissioner of Lobbying): a registration number,
+    # two groups of digits and a version, e.g. 775530-12345-7.
+    "CA": (
+        re.compile(r"[0-9]{3,7}-[0-9]{3,7}(-[0-9]{1,3})?"),
+        _("A Registry of Lobbyists registration number is written like 775530-12345-7 (digits and hyphens)."),
+    ),
+    # Mexico's RFC (Registro Federal de Contribuyentes): 3 letters for a company (4 for a person), the date
+    # of incorporation as YYMMDD and a 3-character homoclave, e.g. ABC680524P76.
+    "MX": (
+        re.compile(r"[A-ZÑ&]{3,4}([0-9]{2})([0-9]{2})([0-9]{2})[A-Z0-9]{3}"),
+        _(
+            "An RFC has 12 characters for a company (13 for a person): 3 or 4 letters, the date as YYMMDD and "
+            "3 letters or digits, e.g. ABC680524P76."
+        ),
+    ),
+    # The US Lobbying Disclosure Act: the registrant ID the Senate's Office of Public Records assigns, digits only.
+    "US": (
+        re.compile(r"[0-9]{4,9}"),
+        _("A Lobbying Disclosure Act registrant ID is a number of 4 to 9 digits, e.g. 401103153."),
+    ),
+}
+REGISTRY_NAMES = {
+    "CA": _("Registry of Lobbyists registration number"),
+    "MX": _("RFC (Registro Federal de Contribuyentes)"),
+    "US": _("Lobbying Disclosure Act registrant ID"),
+}
+
+
+def normalise_registry_id(value: str) -> str:
+    """As typed, without spaces and in capitals (RFCs are written in capitals)."""
+    return "".join(value.split()).upper()
+
+
+def registry_problem(country: str, value: str):
+    """Why `value` is not a registry identifier of `country`'s registry (None if it is, or if it is empty)."""
+    if not value:
+        return None
+    if country not in REGISTRY_FORMATS:
+        return _("Only organisations of Canada, Mexico and the United States have a registry identifier here.")
+    pattern, problem = REGISTRY_FORMATS[country]
+    match = pattern.fullmatch(value)
+    if match is None:
+        return problem
+    if country == "MX":
+        _year, month, day = (int(group) for group in match.groups())
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return problem
+    return None
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(status=Organisation.Status.VERIFIED)
+
+    def pending(self):
+        return self.filter(status=Organisation.Status.PENDING)
+
+
+class Organisation(models.Model):
+    """
+    An organisation stakeholders speak for. Registered by one of them (its first administrator); a
+    moderator verifies it (or declines it), with a note kept on it. Only a verified organisation's
+    members may comment on its behalf, and only then is its name shown with the "verified" mark.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting verification")
+        VERIFIED = "verified", _("Verified")
+        DECLINED = "declined", _("Declined")
+
+    name = models.CharField(_("name of the organisation"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, choices=Stakeholder.Country.choices)
+    sector = models.CharField(_("sector"), max_length=20, choices=Stakeholder.Sector.choices)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    registry_id = models.CharField(_("registry identifier"), max_length=20, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    created_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified or declined by"),
+    )
+    decided_by_name = models.CharField(_("moderator's name"), max_length=150, blank=True)
+    decided_at = models.DateTimeField(_("verified or declined at"), null=True, blank=True)
+    decision_note = models.TextField(_("moderator's note"), blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        permissions = [("verify_organisation", _("Can verify organisations"))]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("dialogue:organisation-detail", args=[self.pk])
+
+    def clean(self):
+        self.registry_id = normalise_registry_id(self.registry_id)
+        if problem := registry_problem(self.country, self.registry_id):
+            raise ValidationError({"registry_id": ValidationError(problem, code="registry_format")})
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+    def registry_name(self):
+        return REGISTRY_NAMES.get(self.country, "")
+
+
+class Membership(models.Model):
+    """A stakeholder's membership of an organisation; an administrator invites and removes members."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="organisation_memberships",
+        verbose_name=_("member"),
+    )
+    is_admin = models.BooleanField(_("administrator"), default=False)
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="membership_once")]
+
+    def __str__(self):
+        return f"{self.user_id} ∈ {self.organisation_id}"
+
+
+class Invitation(models.Model):
+    """An administrator's invitation, by email, to join an organisation; accepted by the invitee signed in."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organisation")
+    )
+    email = models.EmailField(_("email address"))
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("invited by")
+    )
+    created_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self):
+        return f"{self.email} → {self.organisation_id}"
+
+    def expires_at(self):
+        return self.created_at + datetime.timedelta(days=settings.ORGANISATION_INVITATION_DAYS)
+
+
+class OrganisationInterest:
+    """
+    What a moderator has an interest in through their organisations: the organisations they belong
+    to and those organisations' members. Read once per moderator object (a request's user), so a
+    listing of many comments asks the database twice, not once per comment.
+    """
+
+    def __init__(self, moderator):
+        self.organisations = set(Membership.objects.filter(user=moderator).values_list("organisation_id", flat=True))
+        self.members = set(
+            Membership.objects.filter(organisation__in=self.organisations).values_list("user_id", flat=True)
+        ) - {moderator.pk}
+
+    @classmethod
+    def of(cls, moderator, *, fresh: bool = False) -> "OrganisationInterest":
+        interest = None if fresh else getattr(moderator, "_organisation_interest", None)
+        if interest is None:
+            interest = cls(moderator)
+            moderator._organisation_interest = interest
+        return interest
+
+
 # The rules of a comment's shape, each written once: the forms, the services, the database
 # constraint, the help text and the tests all read them from here.
 BODY_MIN_LENGTH = 10
@@ -99,7 +301,7 @@ class CommentQuerySet(models.QuerySet):
         return self.order_by("-submitted_at", "-pk")
 
     def with_public_author(self):
-        return self.select_related("author__stakeholder", "directive", "priority")
+        return self.select_related("author__stakeholder", "on_behalf_of", "directive", "priority")
 
     def with_news(self):
         """
@@ -178,6 +380,17 @@ class Comment(models.Model):
     )
     tracking_number = models.CharField(_("tracking number"), max_length=16, unique=True)
     fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    # Submitted on behalf of this (verified) organisation: kept when its author leaves it.
+    on_behalf_of = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("on behalf of"),
+    )
+    # Published as "Anonymous participant" with only the country and sector; moderators still see who wrote it.
+    anonymous = models.BooleanField(_("published without the author's name"), default=False)
     # How many stakeholders support it (Support rows, counted here so that sorting by support and
     # showing the count cost no query; kept by dialogue.services in the same transaction).
     support_count = models.PositiveIntegerField(_("supports"), default=0)
@@ -239,21 +452,35 @@ class Comment(models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.PENDING
 
-    def conflict_of_interest(self, moderator) -> str:
+    def conflict_of_interest(self, moderator, *, fresh: bool = False) -> str:
         """
         Why this moderator may not decide on, hide, restore, respond to or resolve reports on this
-        comment ("" if nothing stands in the way): it is their own. The services refuse, and the
-        moderation pages show the reason instead of the buttons. (Organisations, issue 14, add
-        "written by a member of your organisation, or on its behalf" here.)
+        comment ("" if nothing stands in the way): it is their own, it was submitted on behalf of
+        their organisation, or a member of their organisation wrote it. The services refuse (with
+        `fresh` interests), and the moderation pages show the reason instead of the buttons.
         """
         if self.author_id is not None and self.author_id == moderator.pk:
             return str(_("You wrote this comment: another moderator decides on it."))
+        interest = OrganisationInterest.of(moderator, fresh=fresh)
+        if self.on_behalf_of_id is not None and self.on_behalf_of_id in interest.organisations:
+            return str(_("This comment was submitted on behalf of your organisation: another moderator decides on it."))
+        if self.author_id is not None and self.author_id in interest.members:
+            return str(_("A member of your organisation wrote this comment: another moderator decides on it."))
         return ""
 
     def public_author_name(self):
+        """The name readers see: the display name, unless the author chose to publish without it."""
+        if self.anonymous:
+            return _("Anonymous participant")
         if self.author_id is None:
             return _("Former participant")
         return self.author.stakeholder.display_name
+
+    @property
+    def verified_organisation(self):
+        """The organisation it was submitted on behalf of, if that organisation is verified (None otherwise)."""
+        organisation = self.on_behalf_of if self.on_behalf_of_id else None
+        return organisation if organisation is not None and organisation.is_verified else None
 
 
 class ModerationEvent(models.Model):

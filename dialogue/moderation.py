@@ -35,8 +35,7 @@ from .forms import (
     QueueFilterForm,
     ResponseForm,
 )
-from .models import Appeal, Comment, Flag, ModerationEvent
-from .precompiled import PrecompiledQuery
+from .models import Appeal, Comment, Flag, Membership, ModerationEvent, Organisation
 from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
@@ -75,7 +74,7 @@ def queue_queryset(tab: str, filters: dict):
     if country := filters.get("country"):
         comments = comments.filter(author__stakeholder__country=country)
     comments = comments.select_related(
-        "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder"
+        "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder", "on_behalf_of"
     ).annotate(
         author_approved=_author_count(Comment.Status.APPROVED),
         author_rejected=_author_count(Comment.Status.REJECTED),
@@ -83,13 +82,6 @@ def queue_queryset(tab: str, filters: dict):
     if tab == "flagged":
         comments = comments.annotate(open_flags=Count("flags", filter=Q(flags__resolution=Flag.Resolution.OPEN)))
     return comments.order_by("submitted_at", "pk")
-
-
-# Whether the moderator's own comments wait in a tab (on every queue page).
-OWN_WAITING = {
-    "pending": PrecompiledQuery(Comment, lambda author: Comment.objects.pending().filter(author_id=author), "author"),
-    "flagged": PrecompiledQuery(Comment, lambda author: Comment.objects.flagged().filter(author_id=author), "author"),
-}
 
 
 @requires("dialogue.moderate_comment")
@@ -108,6 +100,7 @@ def queue(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
+    waiting = Comment.objects.flagged() if tab == "flagged" else Comment.objects.pending()
     return render(
         request,
         "dialogue/moderation/queue.html",
@@ -115,8 +108,9 @@ def queue(request):
             "section": "queue",
             "tab": tab,
             "page": page,
-            # A moderator whose own comments wait sees them marked, without buttons: a listing of their own.
-            "own_waiting": OWN_WAITING[tab].exists(author=request.user.pk),
+            # A moderator whose own comments (or their organisation's) wait sees them marked, without
+            # buttons: a listing of their own.
+            "own_waiting": waiting.filter(_conflicts(request.user)).exists(),
             "filter_form": filter_form,
             "bulk_form": SimpleLazyObject(BulkDecisionForm),
             "query_string": query.urlencode(),
@@ -125,10 +119,18 @@ def queue(request):
     )
 
 
+def _conflicts(moderator) -> Q:
+    """The comments this moderator may not act on (Comment.conflict_of_interest, as a filter)."""
+    # Subqueries, so that the queue asks once whether anything waits that this moderator may not decide.
+    organisations = Membership.objects.filter(user=moderator).values("organisation")
+    members = Membership.objects.filter(organisation__in=organisations).values("user")
+    return Q(author=moderator) | Q(on_behalf_of__in=organisations) | Q(author__in=members)
+
+
 def _comment_for_moderation(tracking):
     return get_object_or_404(
         Comment.objects.select_related(
-            "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder"
+            "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder", "on_behalf_of"
         ),
         tracking_number=tracking,
     )
@@ -409,5 +411,6 @@ def moderation_counts() -> dict:
             "pending": Comment.objects.pending().count(),
             "flagged": Comment.objects.flagged().count(),
             "appeals": Appeal.objects.filter(status=Appeal.Status.PENDING).count(),
+            "organisations": Organisation.objects.pending().count(),
         },
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import F, Prefetch
+from django.db.models import Case, F, Prefetch, Value, When
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET
 from pagecache.cache import cache_public_page
 from priorities.models import Statement
 
-from .models import Comment, OfficialResponse
+from .models import Comment, OfficialResponse, Organisation
 from .spreadsheet import csv_lines
 
 CHUNK = 2000
@@ -48,6 +48,9 @@ CSV_FIELDS = [
     "country",
     "sector",
     "organisation",
+    "on_behalf_of",
+    "on_behalf_of_verified",
+    "anonymous",
     "priority",
     "directive",
     "parent",
@@ -78,12 +81,16 @@ def public_comments():
             "author_id",
             "statement_id",
             "statement_version",
+            "anonymous",
         )
         .annotate(
-            author_name=F("author__stakeholder__display_name"),
+            # A comment published without its author's name never carries it, nor their own organisation.
+            author_name=Case(When(anonymous=True, then=Value("")), default=F("author__stakeholder__display_name")),
             country=F("author__stakeholder__country"),
             sector=F("author__stakeholder__sector"),
-            organisation=F("author__stakeholder__organisation"),
+            organisation=Case(When(anonymous=True, then=Value("")), default=F("author__stakeholder__organisation")),
+            on_behalf_of_name=F("on_behalf_of__name"),
+            on_behalf_of_status=F("on_behalf_of__status"),
             priority_slug=F("priority__slug"),
             parent_tracking=F("parent__tracking_number"),
             statement_slug=F("statement__slug"),
@@ -106,8 +113,15 @@ def comments_for_export(statement: Statement):
 
 def comment_record(comment: Comment, *, iso_times: bool = True) -> dict:
     """A published comment's public fields, as open data gives them (and the API, with `iso_times=False`
-    so that its schema writes the times)."""
+    so that its schema writes the times). One published without its author's name ("anonymous") keeps
+    only the country and sector; the organisation it was submitted on behalf of comes with its state."""
     anonymised = comment.author_id is None
+    if comment.anonymous:
+        author = str(_("Anonymous participant"))
+    elif anonymised:
+        author = str(_("Former participant"))
+    else:
+        author = comment.author_name
 
     def when(moment):
         return moment.isoformat() if iso_times else moment
@@ -117,10 +131,15 @@ def comment_record(comment: Comment, *, iso_times: bool = True) -> dict:
         "fingerprint": comment.fingerprint,
         "date": when(comment.submitted_at),
         "language": comment.language,
-        "author": str(_("Former participant")) if anonymised else comment.author_name,
+        "author": author,
         "country": None if anonymised else comment.country,
         "sector": None if anonymised else comment.sector,
-        "organisation": None if anonymised else (comment.organisation or None),
+        "organisation": None if anonymised or comment.anonymous else (comment.organisation or None),
+        "on_behalf_of": comment.on_behalf_of_name,
+        "on_behalf_of_verified": (
+            None if comment.on_behalf_of_name is None else comment.on_behalf_of_status == Organisation.Status.VERIFIED
+        ),
+        "anonymous": comment.anonymous,
         "priority": comment.priority_slug,
         "directive": comment.directive_id,
         "parent": comment.parent_tracking,

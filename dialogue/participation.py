@@ -3,7 +3,8 @@ The participation dashboard: who takes part, in which language, when, and how of
 
 Public figures only: approved comments on published statements, counted by the database
 (one aggregate query per table, whatever the number of comments), for the whole portal, one
-statement or one priority. Shown as plain tables, each with a bar chart drawn server-side in
+statement or one priority (and by the verified organisation they were submitted on behalf of).
+Shown as plain tables, each with a bar chart drawn server-side in
 SVG (width/height attributes, no inline styles, no script), so it reads without JavaScript;
 then two cross-tabulations (country by sector, country by language), one query each.
 """
@@ -109,10 +110,11 @@ def _present(labels: dict, keys: set) -> list:
 
 
 NOT_KNOWN = _("Not known (account deleted)")
+OWN_NAME = _("In their own name")
 
 
 def participation(comments) -> Participation:
-    """Figures for a queryset of published comments (Comment.objects.published()): seven queries."""
+    """Figures for a queryset of published comments (Comment.objects.published()): eight queries."""
     totals = comments.aggregate(
         total=Count("pk"),
         responded=Count("pk", filter=Q(Exists(OfficialResponse.objects.filter(comment=OuterRef("pk"))))),
@@ -160,6 +162,15 @@ def participation(comments) -> Participation:
                 lambda key: key.strftime("%Y-%m"),
                 total,
                 order="chronological",
+            ),
+            # Comments submitted on behalf of a verified organisation, by organisation; the rest in their
+            # authors' own names (anonymous ones among them).
+            _table(
+                _("By organisation"),
+                _("On behalf of"),
+                grouped("on_behalf_of__name"),
+                lambda key: key or OWN_NAME,
+                total,
             ),
         ],
         crosstabs=[

@@ -4,7 +4,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
-from .models import Comment, Flag, ModerationEvent, Stakeholder, Subscription
+from .models import Comment, Flag, Membership, ModerationEvent, Stakeholder, Subscription
 
 # What a stakeholder sees of moderation outcomes on their own comments (not moderators' identities).
 OUTCOME_ACTIONS = [
@@ -24,7 +24,7 @@ def _time(value):
 
 def personal_data(user) -> dict:
     stakeholder = Stakeholder.objects.filter(user=user).first()
-    comments = Comment.objects.filter(author=user).select_related("statement", "directive", "parent")
+    comments = Comment.objects.filter(author=user).select_related("statement", "directive", "parent", "on_behalf_of")
     return {
         "exported_at": timezone.now().isoformat(),
         "account": {
@@ -62,8 +62,18 @@ def personal_data(user) -> dict:
                 "decided_at": _time(comment.decided_at),
                 "decision_reason": comment.decision_reason,
                 "decision_note": comment.decision_note,
+                "anonymous": comment.anonymous,
+                "on_behalf_of": comment.on_behalf_of.name if comment.on_behalf_of_id else None,
             }
             for comment in comments
+        ],
+        "organisations": [
+            {
+                "name": membership.organisation.name,
+                "administrator": membership.is_admin,
+                "joined_at": _time(membership.joined_at),
+            }
+            for membership in Membership.objects.filter(user=user).select_related("organisation").order_by("pk")
         ],
         "flags": [
             {

@@ -30,8 +30,11 @@ from .models import (
     Appeal,
     Comment,
     Flag,
+    Membership,
     ModerationEvent,
     OfficialResponse,
+    Organisation,
+    OrganisationInterest,
     Stakeholder,
     Subscription,
     Support,
@@ -79,7 +82,7 @@ class ConflictOfInterest(NotAllowed):
 
 def _check_no_conflict(comment: Comment, moderator) -> None:
     """A moderator never acts on a comment they have an interest in (Comment.conflict_of_interest)."""
-    if reason := comment.conflict_of_interest(moderator):
+    if reason := comment.conflict_of_interest(moderator, fresh=True):
         raise ConflictOfInterest(reason)
 
 
@@ -146,13 +149,18 @@ def comment_submit(
     directive: Directive | None = None,
     priority: Priority | None = None,
     parent: Comment | None = None,
+    on_behalf_of: Organisation | None = None,
+    anonymous: bool = False,
     at: datetime.datetime | None = None,
 ) -> Comment:
-    """A verified stakeholder's new comment or reply; it waits, pending, for a moderator."""
+    """A verified stakeholder's new comment or reply; it waits, pending, for a moderator. `on_behalf_of`: a
+    verified organisation the author belongs to; `anonymous`: published without the author's name."""
     now = at or timezone.now()
     body = clean_body(body)
     if not _has_verified_email(author):
         raise NotAllowed(_("Please verify your email address before you take part."))
+    if on_behalf_of is not None:
+        _check_on_behalf_of(on_behalf_of, author, anonymous)
     # One submission at a time per stakeholder, so the rate limit and duplicate checks hold.
     Stakeholder.objects.select_for_update().filter(user=author).first()
     statement = Statement.objects.get(pk=statement.pk)
@@ -216,6 +224,8 @@ def comment_submit(
         thread_id=thread,
         depth=depth,
         author=author,
+        on_behalf_of=on_behalf_of,
+        anonymous=anonymous,
         body=body,
         language=language,
         status=Status.PENDING,
@@ -244,6 +254,21 @@ def comment_submit(
     # The statement page shows how many comments await moderation.
     invalidate_public_pages(tags=[statement.cache_tag])
     return comment
+
+
+def _check_on_behalf_of(organisation: Organisation, author, anonymous: bool) -> None:
+    """Only a member speaks for an organisation, only a verified one, and never without their name."""
+    if not Membership.objects.filter(organisation=organisation, user=author).exists():
+        raise NotAllowed(_("You can only comment on behalf of an organisation you belong to."))
+    if not Organisation.objects.verified().filter(pk=organisation.pk).exists():
+        raise NotAllowed(
+            _("“%(name)s” is not verified yet: you can comment on its behalf once a moderator has verified it.")
+            % {"name": organisation.name}
+        )
+    if anonymous:
+        raise NotAllowed(
+            _("A comment on behalf of an organisation is published with your name: it cannot also be anonymous.")
+        )
 
 
 @transaction.atomic
@@ -543,6 +568,7 @@ def appeal_decide(*, appeal: Appeal, moderator, grant: bool, note: str) -> Appea
     the author is emailed in their language."""
     comment = _locked(appeal.comment)
     appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    OrganisationInterest.of(moderator, fresh=True)  # the memberships as they are now
     if appeal.status != Appeal.Status.PENDING:
         raise AlreadyDecided(_("This appeal was already decided."))
     if reason := appeal_conflict(appeal, moderator):
@@ -669,6 +695,7 @@ def account_delete(*, user) -> None:
         Comment.objects.filter(pk=support.comment_id).update(support_count=F("support_count") - 1)
     # The log keeps what happened, not who: the one change the database lets through on events.
     ModerationEvent.objects.filter(actor=user).update(actor_name=pseudonym(user.pk))
+    Organisation.objects.filter(decided_by=user).update(decided_by_name=pseudonym(user.pk))
     # Comments, flags and events keep their rows with the author set to NULL (on_delete=SET_NULL);
     # the profile, email addresses, sessions' user and MFA authenticators go with the user.
     user.delete()

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import feeds, moderation, open_data, participation, views
+from . import feeds, moderation, open_data, organisation_views, participation, views
 
 
 class TrackingNumberConverter:
@@ -52,6 +52,26 @@ urlpatterns = [
     path("dialogue/priorities/<slug:slug>/follow/", views.follow_priority, name="follow-priority"),
     path("dialogue/unsubscribe/<signed:token>/", views.unsubscribe, name="unsubscribe"),
     path("dialogue/verify/", views.verify, name="verify"),
+    # Organisations (issue 14).
+    path("dialogue/organisations/", organisation_views.organisation_list, name="organisation-list"),
+    path("dialogue/organisations/new/", organisation_views.organisation_register, name="organisation-register"),
+    path("dialogue/organisations/<int:pk>/", organisation_views.organisation_detail, name="organisation-detail"),
+    path("dialogue/organisations/<int:pk>/invite/", organisation_views.organisation_invite, name="organisation-invite"),
+    path(
+        "dialogue/organisations/<int:pk>/members/<int:member>/end/",
+        organisation_views.organisation_member_end,
+        name="organisation-member-end",
+    ),
+    path(
+        "dialogue/organisations/<int:pk>/members/<int:member>/admin/",
+        organisation_views.organisation_member_admin,
+        name="organisation-member-admin",
+    ),
+    path(
+        "dialogue/organisations/invitations/<str:token>/",
+        organisation_views.invitation_accept,
+        name="invitation-accept",
+    ),
     path("dialogue/moderation-policy/", views.moderation_policy, name="moderation-policy"),
     path("dialogue/moderation-report/", views.moderation_report, name="moderation-report"),
     path("moderation/", moderation.queue, name="moderation-queue"),
@@ -59,6 +79,7 @@ urlpatterns = [
     path("moderation/log/", moderation.audit_log, name="moderation-log"),
     path("moderation/log.csv", moderation.audit_log_csv, name="moderation-log-csv"),
     path("moderation/appeals/", moderation.appeals, name="moderation-appeals"),
+    path("moderation/organisations/", organisation_views.moderation_organisations, name="moderation-organisations"),
     path("moderation/comments/<tracking:tracking>/", moderation.comment_detail, name="moderation-comment"),
     *[
         path(

@@ -94,6 +94,7 @@ def _submit(request, *, statement: Statement, parent: Comment | None = None):
         request.POST or None,
         statement=statement,
         reply=parent is not None,
+        author=request.user,
         initial={"about": request.GET.get("about", "")},
     )
     if request.method == "GET":
@@ -107,6 +108,8 @@ def _submit(request, *, statement: Statement, parent: Comment | None = None):
                 body=form.cleaned_data["body"],
                 language=form.cleaned_data["language"],
                 parent=parent,
+                on_behalf_of=form.cleaned_data["on_behalf_of"],
+                anonymous=form.cleaned_data["anonymous"],
                 **form.cleaned_data.get("about", {}),
             )
         except services.DialogueError as error:
@@ -126,7 +129,7 @@ def _submit(request, *, statement: Statement, parent: Comment | None = None):
 
 def _own_comment(request, tracking) -> Comment:
     """The signed-in author's comment; anyone else gets 404, as if it did not exist."""
-    comment = Comment.objects.select_related("statement", "directive", "priority").filter(
+    comment = Comment.objects.select_related("statement", "directive", "priority", "on_behalf_of").filter(
         tracking_number=normalise_tracking_number(tracking)
     )
     comment = comment.filter(author=request.user).first()
@@ -157,7 +160,7 @@ def receipt(request, tracking):
 def my_submissions(request):
     comments = (
         Comment.objects.filter(author=request.user)
-        .select_related("statement", "directive", "priority", "appeal")
+        .select_related("statement", "directive", "priority", "appeal", "on_behalf_of")
         .with_news()
         .newest_first()
     )

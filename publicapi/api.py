@@ -124,11 +124,21 @@ class CommentOut(Schema):
     published_at: datetime.datetime = Field(description="When it was approved; the order of the list.")
     language: Language
     author: str = Field(
-        description="The display name the page shows; “Former participant” once the account is deleted."
+        description="The display name the page shows; “Anonymous participant” when the author chose to publish "
+        "without their name; “Former participant” once the account is deleted."
     )
     country: Country | None
     sector: Sector | None
-    organisation: str | None = Field(description="As the author describes it on their public profile.")
+    organisation: str | None = Field(
+        description="As the author describes it on their public profile (not verified); null for an anonymous comment."
+    )
+    on_behalf_of: str | None = Field(
+        description="The organisation the comment was submitted on behalf of, if any (kept when its author leaves it)."
+    )
+    on_behalf_of_verified: bool | None = Field(
+        description="Whether that organisation is verified by the portal's moderators; null when there is none."
+    )
+    anonymous: bool = Field(description="Published without the author's name: only the country and sector are given.")
     priority: str | None = Field(description="The priority's slug, if the comment is about one.")
     directive: int | None = Field(description="The directive's id, if the comment is about one.")
     parent: str | None = Field(description="The tracking number of the comment it replies to.")
@@ -155,7 +165,10 @@ class PriorityList(Schema):
 
 
 class CountOut(Schema):
-    key: str | None = Field(description="A country code, sector, language or month (YYYY-MM); null: not known.")
+    key: str | None = Field(
+        description="A country code, sector, language, month (YYYY-MM) or organisation's name; null: not known "
+        "(for organisations: in the author's own name)."
+    )
     count: int
 
 
@@ -166,6 +179,9 @@ class ParticipationOut(Schema):
     by_sector: list[CountOut]
     by_language: list[CountOut]
     by_month: list[CountOut]
+    by_organisation: list[CountOut] = Field(
+        description="By the verified organisation the comments were submitted on behalf of."
+    )
 
 
 class CommentFilters(Schema):
@@ -177,6 +193,9 @@ class CommentFilters(Schema):
     sector: Sector | None = Field(None, description="The author's sector.")
     organisation: str | None = Field(
         None, max_length=200, description="The author's organisation as shown beside the comment (case-insensitive)."
+    )
+    on_behalf_of: str | None = Field(
+        None, max_length=200, description="The organisation the comment was submitted on behalf of (case-insensitive)."
     )
     has_official_response: bool | None = None
     since: datetime.datetime | None = Field(None, description="Submitted at or after (ISO 8601; UTC when no offset).")
@@ -383,7 +402,12 @@ def filtered_comments(filters: CommentFilters):
     if filters.sector is not None:
         comments = comments.filter(author__stakeholder__sector=filters.sector)
     if filters.organisation is not None:
-        comments = comments.filter(author__stakeholder__organisation__iexact=filters.organisation.strip())
+        # Never an anonymous comment: its author's own organisation is not public.
+        comments = comments.filter(
+            anonymous=False, author__stakeholder__organisation__iexact=filters.organisation.strip()
+        )
+    if filters.on_behalf_of is not None:
+        comments = comments.filter(on_behalf_of__name__iexact=filters.on_behalf_of.strip())
     if filters.has_official_response is not None:
         answered = Exists(OfficialResponse.objects.filter(comment=OuterRef("pk")))
         comments = comments.filter(answered if filters.has_official_response else ~answered)
@@ -450,7 +474,7 @@ def get_participation(request, filters: Query[ParticipationFilters], query: Quer
     if filters.priority is not None:
         comments = comments.filter(priority=get_object_or_404(Priority, slug=filters.priority))
     figures = participation(comments)
-    by_country, by_sector, by_language, by_month = (
+    by_country, by_sector, by_language, by_month, by_organisation = (
         [{"key": _key(row.key), "count": row.count} for row in table.rows] for table in figures.tables
     )
     return {
@@ -460,6 +484,7 @@ def get_participation(request, filters: Query[ParticipationFilters], query: Quer
         "by_sector": by_sector,
         "by_language": by_language,
         "by_month": by_month,
+        "by_organisation": by_organisation,
     }
 
 

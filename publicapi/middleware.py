@@ -54,6 +54,7 @@ COMMENT_QUERY = {
     "country": set(Stakeholder.Country.values),
     "sector": set(Stakeholder.Sector.values),
     "organisation": ANY_TEXT,
+    "on_behalf_of": ANY_TEXT,
     "has_official_response": BOOLEAN,
     "since": TIME,
     "until": TIME,

@@ -40,7 +40,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from dialogue.models import Comment, Stakeholder
+from dialogue.models import Comment, Organisation, Stakeholder
 from priorities.forms import StatementFilterForm
 from priorities.models import Directive, Priority, Statement
 from safeguards.ratelimit import rate_limit
@@ -140,11 +140,20 @@ class SearchForm(StatementFilterForm):
         help_text=_("Of the comment's author; statements and directives have none."),
     )
 
-    field_order = ["q", "priority", "year", "language", "country", "sector"]
+    organisation = forms.ModelChoiceField(
+        label=_("On behalf of"),
+        required=False,
+        queryset=Organisation.objects.none(),
+        empty_label=_("Any"),
+        help_text=_("The verified organisation a comment was submitted on behalf of."),
+    )
+
+    field_order = ["q", "priority", "year", "language", "country", "sector", "organisation"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [("", _("Any language")), *settings.LANGUAGES]
+        self.fields["organisation"].queryset = Organisation.objects.verified().only("pk", "name")
 
 
 def query_problem(text: str | None) -> str | None:
@@ -174,6 +183,7 @@ class Filters:
     language: str = ""
     country: str = ""
     sector: str = ""
+    organisation: Organisation | None = None
 
     @property
     def languages(self) -> list[str]:
@@ -181,7 +191,7 @@ class Filters:
 
     @property
     def comments_only(self) -> bool:
-        return bool(self.country or self.sector)
+        return bool(self.country or self.sector or self.organisation)
 
 
 @dataclass
@@ -322,6 +332,7 @@ def _rows(searched: Searched, filters: Filters) -> QuerySet:
             "language": filters.language,
             "author__stakeholder__country": filters.country,
             "author__stakeholder__sector": filters.sector,
+            "on_behalf_of": filters.organisation,
         }
         rows = rows.filter(**{lookup: value for lookup, value in author_filters.items() if value})
     elif filters.comments_only:
@@ -561,6 +572,7 @@ def search_view(request):
             language=data.get("language") or "",
             country=data.get("country") or "",
             sector=data.get("sector") or "",
+            organisation=data.get("organisation"),
         )
         page = search(text, filters, page_number=request.GET.get("page"))
     query_string = request.GET.copy()

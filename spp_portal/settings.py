@@ -25,6 +25,7 @@ Environment variables:
   DJANGO_HSTS_PRELOAD     "1" to ask for HSTS preloading (default off)
   SECURITY_CONTACT        security.txt's Contact (default: mailto: DEFAULT_FROM_EMAIL's address)
   OFFICIAL_IDLE_TIMEOUT_MINUTES, SEARCH_/VERIFY_/REPORT_/SUPPORT_RATE_LIMIT_COUNT: see the README
+  ORGANISATION_INVITATION_DAYS, INVITATION_/ORGANISATION_RATE_LIMIT_COUNT: see the README
 """
 
 import os
@@ -306,6 +307,8 @@ MFA_TOTP_ISSUER = "North American Dialogue Portal"
 COMMENT_RATE_LIMIT = (env_int("COMMENT_RATE_LIMIT_COUNT", 5), env_int("COMMENT_RATE_LIMIT_SECONDS", 600))
 # How long the author of a rejected comment may appeal the decision (days after the rejection).
 APPEAL_DAYS = env_int("APPEAL_DAYS", 30)
+# How long an invitation to join an organisation can be accepted (days after it was sent).
+ORGANISATION_INVITATION_DAYS = env_int("ORGANISATION_INVITATION_DAYS", 14)
 # Distinct reports that hide a published comment until a moderator reviews it.
 FLAG_THRESHOLD = env_int("FLAG_THRESHOLD", 3)
 # The version of the terms of participation a new stakeholder accepts (recorded with the date).
@@ -520,6 +523,9 @@ REPORT_RATE_LIMIT = (env_int("REPORT_RATE_LIMIT_COUNT", 10), 600)
 SUPPORT_RATE_LIMIT = (env_int("SUPPORT_RATE_LIMIT_COUNT", 30), 600)
 # Following or unfollowing statements and priorities, per person per 10 minutes.
 FOLLOW_RATE_LIMIT = (env_int("FOLLOW_RATE_LIMIT_COUNT", 30), 600)
+# Invitations to join an organisation (each sends an email) and organisations registered, per person.
+INVITATION_RATE_LIMIT = (env_int("INVITATION_RATE_LIMIT_COUNT", 20), 3600)
+ORGANISATION_RATE_LIMIT = (env_int("ORGANISATION_RATE_LIMIT_COUNT", 5), 3600)
 CSP_REPORT_RATE_LIMIT = (60, 60)
 # The public API (/api/v1/): requests an hour per client address without a key, and per key with one.
 API_RATE_LIMIT_ANONYMOUS = (env_int("API_RATE_LIMIT_ANONYMOUS_COUNT", 300), 3600)

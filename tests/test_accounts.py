@@ -307,6 +307,7 @@ class TestRoles:
             "view_comment",
             "view_flag",
             "view_moderationevent",
+            "verify_organisation",
         }
 
 

@@ -159,15 +159,15 @@ class TestSearch:
         for _ in range(3):
             other = make_statement(title_en="Another border statement")
             other.directives.update(text_en="Report on border crossings")
-        # filter choices (years, priorities), the page of (kind, id) with the count (one query), then
-        # statements, directives, comments; plus the cache generation's one query on a cold cache (the
-        # footer is a shared fragment)
-        with django_assert_num_queries(1 + 6):
+        # filter choices (years, priorities, verified organisations), the page of (kind, id) with the count
+        # (one query), then statements, directives, comments; plus the cache generation's one query on a
+        # cold cache (the footer is a shared fragment)
+        with django_assert_num_queries(1 + 7):
             response = client.get("/en/search/", {"q": "border"})
         assert {kind for kind, _obj in results(response)} == {"statement", "directive", "comment"}
         for number in range(25):
             make_comment(statement, body=f"More on the border {number}", approve_by=moderator)
-        with django_assert_max_num_queries(1 + 6):
+        with django_assert_max_num_queries(1 + 7):
             response = client.get("/en/search/", {"q": "border", "page": "2"})
         assert response.context["page"].paginator.count > 40
 
@@ -538,8 +538,9 @@ class TestParticipation:
     def test_dashboard_query_count_is_fixed(self, client, statement, moderator, django_assert_num_queries):
         for _ in range(10):
             make_comment(statement, author=make_user(country="US"), approve_by=moderator)
-        # page cache generation, the statement, then totals, the four tables and the two cross-tabulations
-        with django_assert_num_queries(1 + 1 + 5 + 2):
+        # page cache generation, the statement, then totals, the five tables (country, sector, language,
+        # month, organisation) and the two cross-tabulations
+        with django_assert_num_queries(1 + 1 + 6 + 2):
             client.get(f"/en/participation/statements/{statement.slug}/")
 
 

@@ -130,7 +130,8 @@ class TestQueue:
         settings.PUBLIC_PAGE_CACHE_SECONDS = 0  # and rendered afresh, it still does not grow
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/moderation/").status_code == 200
-        assert len(queries) == 11, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        # (the navigation's counts: pending, flagged, appeals, organisations to verify)
+        assert len(queries) == 12, "\n".join(q["sql"][:150] for q in queries.captured_queries)
 
     def test_the_cached_listing_is_current_after_a_decision(self, client, statement, moderator):
         first = make_comment(statement, body="First in the cached queue.")

@@ -28,7 +28,7 @@ from pagecache.cache import SLUG, cached_fragment
 from priorities.models import Directive, Priority, Statement
 
 from ..forms import CommentForm
-from ..models import Comment, RejectionReason
+from ..models import Comment, Membership, RejectionReason
 from ..precompiled import PrecompiledQuery
 from ..threads import ConversationCounts, conversation_counts, render_comment_text, thread_page
 
@@ -85,9 +85,12 @@ def comment_form(context, statement):
         mine = MY_PENDING.objects(statement=statement.pk, author=user.pk)
         if statement.is_open_for_comments():
             about = request.GET.get("about", "")
+            # A member of an organisation chooses whether to comment on its behalf: their own form.
+            member = Membership.objects.filter(user=user).exists()
 
             def render():
-                return render_crispy_form(CommentForm(statement=statement, initial={"about": about}))
+                author = user if member else None
+                return render_crispy_form(CommentForm(statement=statement, author=author, initial={"about": about}))
 
             # The empty form is the same for every signed-in reader of the statement in one language
             # (the CSRF token is outside it): rendered once per cache generation, as crispy and the
@@ -99,7 +102,7 @@ def comment_form(context, statement):
                     render,
                     tags=[statement.cache_tag],
                 )
-                if not about
+                if not (about or member)
                 else render()
             )
     return {

@@ -76,6 +76,8 @@ ACCOUNT = [
     PageKind("my-data", "/{lang}/accounts/my-data/"),
     PageKind("api-keys", "/{lang}/accounts/api-keys/"),
     PageKind("subscriptions", "/{lang}/dialogue/subscriptions/"),
+    PageKind("my-organisations", "/{lang}/dialogue/organisations/"),
+    PageKind("organisation-register", "/{lang}/dialogue/organisations/new/"),
     PageKind("email", "/{lang}/accounts/email/"),
     PageKind("two-factor", "/{lang}/accounts/2fa/"),
 ]
@@ -86,6 +88,9 @@ STAKEHOLDER = [
     PageKind("appeal", "/{lang}/dialogue/comments/{rejected}/appeal/"),
     PageKind("follow-statement", "/{lang}/dialogue/statements/{statement}/follow/"),
     PageKind("follow-priority", "/{lang}/dialogue/priorities/competitiveness/follow/"),
+    # The organisation the stakeholder administers (members, invitations), and another's invitation to them.
+    PageKind("organisation", "/{lang}/dialogue/organisations/{organisation}/"),
+    PageKind("invitation", "/{lang}/dialogue/organisations/invitations/{invitation}/"),
     PageKind("two-factor-set-up", "/{lang}/accounts/2fa/totp/activate/"),
 ]
 MODERATOR = [
@@ -94,6 +99,7 @@ MODERATOR = [
     PageKind("moderation-decision", "/{lang}/moderation/comments/{pending}/"),
     PageKind("moderation-published-comment", "/{lang}/moderation/comments/{published}/"),
     PageKind("moderation-appeals", "/{lang}/moderation/appeals/"),
+    PageKind("moderation-organisations", "/{lang}/moderation/organisations/"),
     PageKind("audit-log", "/{lang}/moderation/log/"),
 ]
 PUBLISHER = [
@@ -148,7 +154,7 @@ def build_world() -> dict:
     One statement with a real conversation (threads, an official response, long names and
     words, pending work), and a person for each role; returns the users and the path values.
     """
-    from dialogue import services
+    from dialogue import organisations, services
     from dialogue.models import Subscription
     from dialogue.notifications import unsubscribe_token
     from priorities import services as publishing
@@ -210,6 +216,29 @@ def build_world() -> dict:
     services.subscription_set(
         user=stakeholder, topic="priority", priority=directive.priority, delivery=Subscription.Delivery.DAILY
     )
+    # Organisations (issue 14): the stakeholder's, verified, with a comment on its behalf and an anonymous
+    # one beside it; the cooperative's, waiting for verification, which invited the stakeholder.
+    organisation = organisations.organisation_register(
+        user=stakeholder,
+        name=LONG_NAME,
+        country="MX",
+        sector="civil_society",
+        website=LONG_LINK,
+        registry_id="ABC680524P76",
+    )
+    organisations.organisation_decide(organisation=organisation, moderator=moderator, verify=True, note=LONG_WORD)
+    make_comment(
+        statement,
+        author=stakeholder,
+        body="On behalf of the association.",
+        on_behalf_of=organisation,
+        approve_by=moderator,
+    )
+    make_comment(statement, author=cooperative, body="Without my name, please.", anonymous=True, approve_by=moderator)
+    waiting = organisations.organisation_register(
+        user=cooperative, name=LONG_WORD, country="US", sector="business", website=LONG_LINK, registry_id="401103153"
+    )
+    invitation = organisations.invitation_send(organisation=waiting, inviter=cooperative, email=stakeholder.email)
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
@@ -223,6 +252,8 @@ def build_world() -> dict:
             "closed": closed.slug,
             "outcome_draft_pk": outcome_draft.pk,
             "unsubscribe": unsubscribe_token(stakeholder, "statement", statement),
+            "organisation": organisation.pk,
+            "invitation": invitation.token,
         },
     }
 
