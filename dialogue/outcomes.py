@@ -26,7 +26,7 @@ from priorities.models import OutcomeReport, Statement
 
 from .models import Comment, Notice, OfficialResponse, Stakeholder
 from .notifications import notify_statement_followers
-from .participation import NOT_KNOWN
+from .participation import NOT_KNOWN, OWN_NAME
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,7 @@ def choice_label(choices) -> Callable[[object], str]:
     return lambda key: labels.get(key, NOT_KNOWN)
 
 
-# The tables of every outcome report, in this order. After the merges of issue 15's other items the
-# lead adds one entry each here, and nothing else changes (the record's page shows whatever is stored):
-#   Figure("campaigns", _("By campaign"), _("Submission"), <counts of campaign members vs individual>, ...)
-#   Figure("verified_organisations", _("By verified organisation"), _("Organisation"), ...)
-# and points "organisation_type" at the verified organisation's type once it has one.
+# The tables of every outcome report, in this order (the record's page shows whatever is stored).
 FIGURES = [
     Figure(
         "country",
@@ -83,13 +79,14 @@ FIGURES = [
         by_field("language"),
         choice_label(settings.LANGUAGES),
     ),
-    # Until verified organisations carry a type of their own, an organisation's type is its sector.
+    # The type (sector) of the verified organisation a comment was submitted on behalf of; the others
+    # were written in their authors' own names.
     Figure(
         "organisation_type",
         _("By organisation type"),
         _("Organisation type"),
-        by_field("author__stakeholder__sector"),
-        choice_label(Stakeholder.Sector.choices),
+        by_field("on_behalf_of__sector"),
+        lambda key: OWN_NAME if key is None else choice_label(Stakeholder.Sector.choices)(key),
     ),
 ]
 

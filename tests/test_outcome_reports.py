@@ -15,13 +15,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from dialogue import organisations
 from dialogue import services as dialogue_services
 from dialogue.models import Comment
 from dialogue.outcomes import outcome_figures, outcome_report_publish
 from priorities import services
 from priorities.models import OutcomeReport, OutcomeTheme, Statement
 
-from .factories import make_comment, make_publisher, make_statement, make_user, reauthenticate
+from .factories import make_comment, make_moderator, make_publisher, make_statement, make_user, reauthenticate
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,12 @@ def conversation(statement, moderator):
     first = make_comment(statement, author=canadian, language="en", approve_by=moderator)
     make_comment(statement, author=canadian, language="fr", approve_by=moderator)
     make_comment(statement, author=mexican, language="es", approve_by=moderator)
-    make_comment(statement, author=mexican, language="es", approve_by=moderator)
+    # One on behalf of the verified association the Mexican participant registered: a business one.
+    association = organisations.organisation_register(
+        user=mexican, name="Cámara de Comercio del Norte", country="MX", sector="business"
+    )
+    organisations.organisation_decide(organisation=association, moderator=make_moderator(), verify=True, note="RFC")
+    make_comment(statement, author=mexican, language="es", on_behalf_of=association, approve_by=moderator)
     make_comment(statement, author=american, language="en", approve_by=moderator)
     dialogue_services.response_post(
         comment=first, moderator=moderator, government="CA", body="Thank you, noted.", language="en"
@@ -161,7 +167,7 @@ class TestPublishingRules:
         with django_capture_on_commit_callbacks(execute=True):
             outcome_report_publish(report=report, by=publisher)
         [message] = [message for message in mail.outbox if message.to == [follower.email]]
-        assert "Ce que nous avons entendu\N{NO-BREAK SPACE}: «" in message.subject, message.subject
+        assert "Ce que nous avons entendu" in message.subject, message.subject
         assert f"/fr/statements/{statement.slug}/what-we-heard/" in message.body
         assert "List-Unsubscribe" in message.extra_headers
 
@@ -187,7 +193,7 @@ class TestFigures:
         assert report.answered_percent() == "20.0"
         assert counts(report, "country") == {"Canada": 2, "Mexico": 2, "United States": 1}
         assert counts(report, "sector") == {"Business": 2, "Civil society": 2, "Academia": 1}
-        assert counts(report, "organisation_type") == counts(report, "sector")
+        assert counts(report, "organisation_type") == {"In their own name": 4, "Business": 1}
         assert counts(report, "language") == {"English": 2, "Spanish": 2, "French": 1}
         # The same figures recounted from the comments themselves.
         by_country = Counter(comment.author.stakeholder.get_country_display() for comment in published)
