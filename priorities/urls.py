@@ -11,4 +11,5 @@ urlpatterns = [
     # Before the statement pages, so "feed" is never taken for a statement's slug.
     path("statements/feed/", feeds.StatementsFeed(), name="statement-feed"),
     path("statements/<slug:slug>/", views.statement_detail, name="statement-detail"),
+    path("statements/<slug:slug>/documents/<int:pk>/", views.statement_document, name="statement-document"),
 ]
