@@ -7,6 +7,9 @@ import csv
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core import mail
@@ -314,3 +317,24 @@ class TestOpenData:
         with_files(statement, stakeholder, upload("brief.pdf", pdf_bytes()))
         records = json.loads(client.get(f"/en/open-data/statements/{statement.slug}/comments.json").content)
         assert records["comments"] == []
+
+
+class TestObjectStorage:
+    def test_with_s3_bucket_set_files_go_to_object_storage(self):
+        """Several app servers share uploads through S3-compatible storage when S3_BUCKET is set (README)."""
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "spp_portal.settings",
+            "S3_BUCKET": "spp-portal-files",
+            "S3_ENDPOINT_URL": "https://objects.example.internal",
+            "S3_REGION": "ca-central-1",
+        }
+        code = (
+            "import django; django.setup();"
+            "from django.core.files.storage import default_storage as s;"
+            "print(s.bucket_name, s.endpoint_url, s.default_acl, type(s._wrapped).__name__)"
+        )
+        result = subprocess.run(  # noqa: S603 - this interpreter, our own code
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=60
+        )
+        assert result.stdout.split() == ["spp-portal-files", "https://objects.example.internal", "private", "S3Storage"]
