@@ -24,7 +24,11 @@ def _time(value):
 
 def personal_data(user) -> dict:
     stakeholder = Stakeholder.objects.filter(user=user).first()
-    comments = Comment.objects.filter(author=user).select_related("statement", "directive", "parent")
+    comments = (
+        Comment.objects.filter(author=user)
+        .select_related("statement", "directive", "parent")
+        .prefetch_related("attachments")
+    )
     return {
         "exported_at": timezone.now().isoformat(),
         "account": {
@@ -62,6 +66,10 @@ def personal_data(user) -> dict:
                 "decided_at": _time(comment.decided_at),
                 "decision_reason": comment.decision_reason,
                 "decision_note": comment.decision_note,
+                "attachments": [
+                    {"name": file.name, "type": file.content_type, "size": file.size, "sha256": file.sha256}
+                    for file in comment.attachments.all()
+                ],
             }
             for comment in comments
         ],

@@ -172,6 +172,20 @@ class TestAccepted:
         assert all(digest in email.body for digest in digests) and "brief.pdf" in email.body
         assert "Tariff schedules" in comment.attachments_text and "Annex on rail freight" in comment.attachments_text
 
+    def test_my_data_export_lists_my_files(self, client, statement, stakeholder):
+        data = pdf_bytes("Mine")
+        with_files(statement, stakeholder, upload("mine.pdf", data))
+        client.force_login(stakeholder)
+        export = json.loads(client.get("/en/accounts/my-data/export/").content)
+        assert export["comments"][0]["attachments"] == [
+            {
+                "name": "mine.pdf",
+                "type": "application/pdf",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        ]
+
     def test_extracted_text_is_capped(self, statement, stakeholder):
         comment = with_files(statement, stakeholder, upload("long.txt", ("word " * 10_000).encode()))
         assert len(comment.attachments.get().text) == MAX_EXTRACTED_CHARS
