@@ -12,11 +12,6 @@ from tests.files import pdf_bytes
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
 def test_a_stakeholders_pdf_is_approved_with_the_comment_and_downloaded_by_the_public(new_page, tmp_path):
     statement = make_statement(title_en="Statement open for files")
     paper = tmp_path / "position-paper.pdf"
