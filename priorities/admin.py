@@ -359,6 +359,8 @@ class StatementDocumentForm(forms.ModelForm):
     class Meta:
         model = StatementDocument
         fields = ["language", "title", "file"]
+        # No "Currently: <link>": stored files are never served by address, only by the portal's view.
+        widgets = {"file": forms.FileInput(attrs={"accept": ".pdf,application/pdf"})}
 
     def clean_file(self):
         file = self.cleaned_data["file"]
@@ -376,14 +378,18 @@ class StatementDocumentForm(forms.ModelForm):
         return super().save(commit)
 
 
-class StatementDocumentInline(admin.TabularInline):
-    """Official documents (PDF) per language, listed on the statement page with their size and date."""
+class StatementDocumentInline(admin.StackedInline):
+    """
+    Official documents (PDF) per language, listed on the statement page with their size and date.
+    Stacked, like the directives: every field keeps its own label, at any width.
+    """
 
     model = StatementDocument
     form = StatementDocumentForm
     extra = 0
-    fields = ["language", "title", "file", "size", "created_at"]
-    readonly_fields = ["size", "created_at"]
+    fields = ["language", "title", "file", "name", "size", "created_at"]
+    readonly_fields = ["name", "size", "created_at"]
+    view_on_site = False
 
 
 class PublicationWithoutLanguageInline(admin.TabularInline):
