@@ -25,7 +25,7 @@ from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 
-from .open_data import CHUNK, CSV_FIELDS, DUMP_LATEST, DUMP_MANIFEST, comment_record, public_comments
+from .open_data import CHUNK, CSV_FIELDS, DUMP_LATEST, DUMP_MANIFEST, attachments_cell, comment_record, public_comments
 from .spreadsheet import csv_lines
 
 SCHEMA_VERSION = "1"
@@ -45,6 +45,7 @@ def _csv_row(record: dict) -> list:
     responses = record["responses"]
     flat = {
         **record,
+        "attachments": attachments_cell(record["attachments"]),
         "response": "\n\n".join(response["body"] for response in responses),
         "response_government": "; ".join(response["government"] for response in responses),
         "response_date": "; ".join(response["date"] for response in responses),

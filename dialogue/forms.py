@@ -203,6 +203,27 @@ class CommentTextForm(forms.Form):
         return body
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input; each is checked by its content in the service (dialogue.services)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(AttachmentsField, self).clean(file, initial) for file in files]
+
+
+# Files a browser offers to pick (a hint only: the portal recognises each file by its content).
+ATTACHMENT_ACCEPT = ".pdf,.docx,.odt,.txt,.png,.jpg,.jpeg"
+
+# A refused form cannot give the files back: browsers never refill a file input.
+FILES_NOT_KEPT = _("Your text is kept below, but browsers cannot keep chosen files: please choose your files again.")
+
+
 class CommentForm(CommentTextForm):
     """A comment on a statement (as a whole, one of its priorities or one of its directives), or a reply."""
 
@@ -224,12 +245,21 @@ class CommentForm(CommentTextForm):
             "Moderators still see who wrote it."
         ),
     )
-    field_order = ["about", "body", "language", "on_behalf_of", "anonymous"]
+    attachments = AttachmentsField(
+        label=_("Attach files (optional)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ATTACHMENT_ACCEPT}),
+    )
+    field_order = ["about", "body", "language", "attachments", "on_behalf_of", "anonymous"]
 
     def __init__(self, *args, statement, reply=False, author=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.statement = statement
         self.fields["language"].initial = get_language()
+        self.fields["attachments"].help_text = gettext(
+            "Up to %(count)d files of %(size)s MB each: PDF, DOCX, ODT, TXT, PNG or JPEG. They are reviewed and "
+            "published with your comment, and their text can be searched."
+        ) % {"count": settings.ATTACHMENT_MAX_FILES, "size": _number(settings.ATTACHMENT_MAX_BYTES // (1024 * 1024))}
         if reply:
             del self.fields["about"]
         else:
@@ -269,6 +299,16 @@ class CommentForm(CommentTextForm):
                 ),
             )
         return cleaned
+
+    def clean_attachments(self):
+        files = self.cleaned_data.get("attachments") or []
+        if len(files) > settings.ATTACHMENT_MAX_FILES:
+            raise forms.ValidationError(
+                _("You can attach at most %(max)d files to a comment (you chose %(count)d)."),
+                code="too_many_files",
+                params={"max": settings.ATTACHMENT_MAX_FILES, "count": len(files)},
+            )
+        return files
 
     def clean_about(self):
         """{"directive": d} or {"priority": p}, or {} for the statement as a whole."""

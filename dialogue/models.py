@@ -2,6 +2,8 @@
 
 import datetime
 import re
+import secrets
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from priorities.models import Priority, Statement
+from safeguards.files import KINDS
 
 
 class Stakeholder(models.Model):
@@ -406,6 +409,11 @@ class Comment(models.Model):
     # When the author last opened the receipt: official responses and replies published since are
     # flagged "new" in My submissions.
     author_seen_at = models.DateTimeField(_("opened by the author at"), null=True, blank=True)
+    # The attachments' number and extracted text, kept here by comment_submit: a page of comments
+    # looks attachments up only when one of them has some, and the stored search vector
+    # (migration 0013) covers the text, so search finds an attachment's words with its comment.
+    attachment_count = models.PositiveSmallIntegerField(_("attachments"), default=0, editable=False)
+    attachments_text = models.TextField(_("text of the attachments"), blank=True, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -481,6 +489,66 @@ class Comment(models.Model):
         """The organisation it was submitted on behalf of, if that organisation is verified (None otherwise)."""
         organisation = self.on_behalf_of if self.on_behalf_of_id else None
         return organisation if organisation is not None and organisation.is_verified else None
+
+
+# What a comment may carry: documents (their text is extracted for moderators and search) and pictures.
+ATTACHMENT_KINDS = ("pdf", "docx", "odt", "txt", "png", "jpeg")
+
+
+def attachment_path(attachment, filename: str) -> str:
+    """Where the storage keeps it: a random name (the original is in `name`), never guessable."""
+    return f"attachments/{timezone.now():%Y/%m}/{secrets.token_urlsafe(18)}{PurePath(filename).suffix.lower()}"
+
+
+class AttachmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """What `user` may download: published comments' files; and their own, or any, for moderators."""
+        published = models.Q(comment__in=Comment.objects.published())
+        if not user.is_authenticated:
+            return self.filter(published)
+        if user.has_perm("dialogue.moderate_comment"):
+            return self.all()
+        return self.filter(published | models.Q(comment__author=user))
+
+
+class Attachment(models.Model):
+    """
+    A file submitted with a comment, recognised by its content (safeguards.files.check_file). It
+    shares its comment's fate: public only once the comment is published; the author and the
+    moderators see it before. Downloaded only through dialogue.views.attachment_download.
+    """
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("comment")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))  # 1, 2, … in the order submitted: its address
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=100)
+    kind = models.CharField(_("type"), max_length=10)  # a safeguards.files.KINDS code
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    text = models.TextField(_("extracted text"), blank=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["comment", "number"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "number"], name="attachment_number_per_comment"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("dialogue:attachment", kwargs={"tracking": self.comment.tracking_number, "number": self.number})
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind].label if self.kind in KINDS else self.kind
 
 
 class ModerationEvent(models.Model):

@@ -163,6 +163,7 @@ def _render_detail(request, comment, *, response_form=None, status=200):
             "open_flags": comment.flags.filter(resolution=Flag.Resolution.OPEN).exists(),
             "events": comment.events.all(),
             "responses": comment.responses.all(),
+            "attachments": comment.attachments.all(),
             "conflict": comment.conflict_of_interest(request.user),
             "decision_form": DecisionForm(initial={"seen": comment.fingerprint}),
             "hide_form": HideForm(initial={"seen": comment.fingerprint}),

@@ -3,8 +3,9 @@ Open data: a statement's approved comments and their official responses, as CSV 
 
 What is exported is what the statement page already shows beside each comment (display
 name, country, sector, organisation, date, language, tracking number, fingerprint, text,
-official responses) and nothing else: no email, no account, nothing about pending, rejected,
-hidden or withdrawn comments. The JSON follows dialogue/schemas/comments.schema.json.
+official responses, attached files: name, type, size, SHA-256, address) and nothing else:
+no email, no account, nothing about pending, rejected, hidden or withdrawn comments. The JSON
+follows dialogue/schemas/comments.schema.json.
 
 Both downloads stream: the comments are read with `.iterator(chunk_size=CHUNK)` (a server-side
 cursor on PostgreSQL), their official responses fetched with one query per chunk, and the
@@ -30,7 +31,7 @@ from django.views.decorators.http import require_GET
 from pagecache.cache import cache_public_page
 from priorities.models import Statement
 
-from .models import Comment, OfficialResponse, Organisation
+from .models import Attachment, Comment, OfficialResponse, Organisation
 from .spreadsheet import csv_lines
 
 CHUNK = 2000
@@ -56,6 +57,7 @@ CSV_FIELDS = [
     "parent",
     "statement_version",
     "body",
+    "attachments",
     "response",
     "response_government",
     "response_date",
@@ -101,7 +103,13 @@ def public_comments():
                 queryset=OfficialResponse.objects.only(
                     "pk", "comment_id", "government", "language", "body", "created_at"
                 ).order_by("created_at", "pk"),
-            )
+            ),
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.only(
+                    "pk", "comment_id", "number", "name", "content_type", "size", "sha256"
+                ).order_by("number"),
+            ),
         )
     )
 
@@ -154,7 +162,24 @@ def comment_record(comment: Comment, *, iso_times: bool = True) -> dict:
             }
             for response in comment.responses.all()
         ],
+        "attachments": [attachment_record(attachment) for attachment in comment.attachments.all()],
     }
+
+
+def attachment_record(attachment: Attachment) -> dict:
+    """A published comment's file: what it is and where anyone can download it."""
+    return {
+        "name": attachment.name,
+        "type": attachment.content_type.split(";")[0],
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "url": settings.PORTAL_URL + attachment.get_absolute_url(),
+    }
+
+
+def attachments_cell(attachments: list[dict]) -> str:
+    """The attachments in one CSV cell: a line per file, its name, SHA-256 and address."""
+    return "\n".join(f"{item['name']} sha256:{item['sha256']} {item['url']}" for item in attachments)
 
 
 def _header(request, statement: Statement) -> dict:
@@ -190,6 +215,7 @@ def _csv_rows(statement: Statement):
     for comment in comments_for_export(statement):
         record = comment_record(comment)
         responses = record.pop("responses")
+        record["attachments"] = attachments_cell(record["attachments"])
         record["response"] = "\n\n".join(response["body"] for response in responses)
         record["response_government"] = "; ".join(response["government"] for response in responses)
         record["response_date"] = "; ".join(response["date"] for response in responses)

@@ -24,7 +24,11 @@ def _time(value):
 
 def personal_data(user) -> dict:
     stakeholder = Stakeholder.objects.filter(user=user).first()
-    comments = Comment.objects.filter(author=user).select_related("statement", "directive", "parent", "on_behalf_of")
+    comments = (
+        Comment.objects.filter(author=user)
+        .select_related("statement", "directive", "parent", "on_behalf_of")
+        .prefetch_related("attachments")
+    )
     return {
         "exported_at": timezone.now().isoformat(),
         "account": {
@@ -64,6 +68,10 @@ def personal_data(user) -> dict:
                 "decision_note": comment.decision_note,
                 "anonymous": comment.anonymous,
                 "on_behalf_of": comment.on_behalf_of.name if comment.on_behalf_of_id else None,
+                "attachments": [
+                    {"name": file.name, "type": file.content_type, "size": file.size, "sha256": file.sha256}
+                    for file in comment.attachments.all()
+                ],
             }
             for comment in comments
         ],

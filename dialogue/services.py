@@ -10,10 +10,13 @@ does, and a worker sends them, with retries, after the commit.
 import datetime
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -22,12 +25,15 @@ from django.utils.translation import gettext_lazy
 
 from pagecache.cache import invalidate_public_pages
 from priorities.models import Directive, Priority, Statement
+from safeguards.files import Checked, UnsafeFile, check_file
 
 from . import notifications
 from .models import (
+    ATTACHMENT_KINDS,
     REASON_REQUIRED,
     TEXT_CHANGED,
     Appeal,
+    Attachment,
     Comment,
     Flag,
     Membership,
@@ -70,6 +76,12 @@ class RateLimited(DialogueError):
 
 class DuplicateComment(DialogueError):
     code = "duplicate"
+
+
+class FileRefused(DialogueError):
+    """An attachment is not accepted (its kind, its size, how many): the form shows it beside the files."""
+
+    code = "file_refused"
 
 
 class NotAllowed(DialogueError):
@@ -151,16 +163,21 @@ def comment_submit(
     parent: Comment | None = None,
     on_behalf_of: Organisation | None = None,
     anonymous: bool = False,
+    files: Sequence[File] = (),
     at: datetime.datetime | None = None,
 ) -> Comment:
-    """A verified stakeholder's new comment or reply; it waits, pending, for a moderator. `on_behalf_of`: a
-    verified organisation the author belongs to; `anonymous`: published without the author's name."""
+    """
+    A verified stakeholder's new comment or reply, with its attached `files` (checked here by their
+    content: safeguards.files); it waits, pending, for a moderator. `on_behalf_of`: a verified
+    organisation the author belongs to; `anonymous`: published without the author's name.
+    """
     now = at or timezone.now()
     body = clean_body(body)
     if not _has_verified_email(author):
         raise NotAllowed(_("Please verify your email address before you take part."))
     if on_behalf_of is not None:
         _check_on_behalf_of(on_behalf_of, author, anonymous)
+    checked = _check_files(files)
     # One submission at a time per stakeholder, so the rate limit and duplicate checks hold.
     Stakeholder.objects.select_for_update().filter(user=author).first()
     statement = Statement.objects.get(pk=statement.pk)
@@ -189,7 +206,8 @@ def comment_submit(
             % {"limit": limit, "minutes": window // 60},
             retry_after=max(1, math.ceil((oldest + datetime.timedelta(seconds=window) - now).total_seconds())),
         )
-    digest = fingerprint(body)
+    _check_attachment_rate(author, count=len(checked), now=now)
+    digest = fingerprint(body, [check.sha256 for _file, check in checked])
     duplicate = (
         Comment.objects.filter(author=author, statement=statement, fingerprint=digest)
         .exclude(status=Status.WITHDRAWN)
@@ -249,6 +267,8 @@ def comment_submit(
     if thread is None:
         Comment.objects.filter(pk=comment.pk).update(thread=comment.pk)
         comment.thread_id = comment.pk
+    if checked:
+        _store_attachments(comment, checked)
     _event(comment, actor=author, action=Action.SUBMIT, from_status="")
     notifications.send_receipt(comment.pk)
     # The statement page shows how many comments await moderation.
@@ -271,6 +291,68 @@ def _check_on_behalf_of(organisation: Organisation, author, anonymous: bool) -> 
         )
 
 
+def _check_files(files: Sequence[File]) -> list[tuple[File, Checked]]:
+    """Each file recognised by its content, at most ATTACHMENT_MAX_FILES of them, or FileRefused."""
+    if len(files) > settings.ATTACHMENT_MAX_FILES:
+        raise FileRefused(
+            _("You can attach at most %(max)d files to a comment (you chose %(count)d).")
+            % {"max": settings.ATTACHMENT_MAX_FILES, "count": len(files)}
+        )
+    checked = []
+    for file in files:
+        try:
+            checked.append((file, check_file(file, allowed=ATTACHMENT_KINDS, max_bytes=settings.ATTACHMENT_MAX_BYTES)))
+        except UnsafeFile as error:
+            raise FileRefused(error.message) from error
+    return checked
+
+
+def _check_attachment_rate(author, *, count: int, now: datetime.datetime) -> None:
+    if not count:
+        return
+    limit, window = settings.ATTACHMENT_RATE_LIMIT
+    recent = Attachment.objects.filter(
+        comment__author=author, comment__submitted_at__gt=now - datetime.timedelta(seconds=window)
+    ).count()
+    if recent + count > limit:
+        raise FileRefused(
+            _(
+                "You have attached %(count)d files in the last %(hours)d hours; the portal accepts %(limit)d. "
+                "Submit your comment without files, or try again later."
+            )
+            % {"count": recent, "hours": window // 3600, "limit": limit}
+        )
+
+
+def _store_attachments(comment: Comment, checked: list[tuple[File, Checked]]) -> None:
+    """Each file into the storage (a random name), its row, and the comment's count and searchable text."""
+    stored = []
+    try:
+        for number, (file, check) in enumerate(checked, start=1):
+            attachment = Attachment(
+                comment=comment,
+                number=number,
+                name=check.name,
+                kind=check.kind.code,
+                content_type=check.kind.content_type,
+                size=check.size,
+                sha256=check.sha256,
+                text=check.text,
+            )
+            file.seek(0)
+            attachment.file.save(check.name, file, save=False)
+            stored.append(attachment.file.name)
+            attachment.save()
+    except Exception:
+        # The transaction rolls the rows back; the files it stored go with them.
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    comment.attachment_count = len(checked)
+    comment.attachments_text = "\n\n".join(check.text for _file, check in checked if check.text)
+    comment.save(update_fields=["attachment_count", "attachments_text"])
+
+
 @transaction.atomic
 def comment_edit(*, comment: Comment, author, body: str) -> Comment:
     """The author changes a pending comment; the fingerprint follows the new text."""
@@ -284,7 +366,7 @@ def comment_edit(*, comment: Comment, author, body: str) -> Comment:
     body = clean_body(body)
     previous = comment.fingerprint
     comment.body = body
-    comment.fingerprint = fingerprint(body)
+    comment.fingerprint = fingerprint(body, list(comment.attachments.values_list("sha256", flat=True)))
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "fingerprint", "edited_at"])
     _event(

@@ -30,9 +30,15 @@ def invisible_controls(text: str) -> list[str]:
     return found
 
 
-def fingerprint(text: str) -> str:
-    """SHA-256 of the exact text, as UTF-8: anyone can check a published comment against its receipt."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def fingerprint(text: str, attachments: list[str] | tuple[str, ...] = ()) -> str:
+    """
+    SHA-256 of the exact text, as UTF-8: anyone can check a published comment against its receipt.
+    With attachments, it covers their SHA-256s too, in order, each on a line of its own after the
+    text ("<text>\n\nattachment sha256:<hex>\n…"), so a file cannot be swapped behind a receipt.
+    """
+    lines = "".join(f"\nattachment sha256:{digest}" for digest in attachments)
+    covered = f"{text}\n{lines}" if attachments else text
+    return hashlib.sha256(covered.encode("utf-8")).hexdigest()
 
 
 # What the audit log says of an account once it is deleted (the database's trigger lets an event's

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import linebreaks, urlize
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Comment, OfficialResponse
+from .models import Attachment, Comment, OfficialResponse
 
 # A page of the conversation: whole threads, at most THREADS_PER_PAGE of them and, once the page
 # holds a thread, no more than COMMENTS_PER_PAGE comments with their replies (a thread longer than
@@ -160,6 +160,7 @@ def thread_page(
     responses = defaultdict(list)
     for response in OfficialResponse.objects.filter(comment__in=[c.pk for c in comments if c.is_published]):
         responses[response.comment_id].append(response)
+    attach_files(comments)
     children = defaultdict(list)
     for reply in replies:
         children[reply.parent_id].append(reply)
@@ -193,6 +194,22 @@ def _keep_first(comment, budget: int) -> int:
         budget = _keep_first(child, budget - 1)
     comment.children = kept
     return budget
+
+
+def attach_files(comments: list[Comment]) -> None:
+    """
+    `comment.files`: each published comment's attachments, in one query, and none at all when no
+    comment here has any (Comment.attachment_count), as on most pages.
+    """
+    with_files = [comment.pk for comment in comments if comment.attachment_count and comment.is_published]
+    files = defaultdict(list)
+    if with_files:
+        for attachment in Attachment.objects.filter(comment__in=with_files).order_by("comment", "number"):
+            files[attachment.comment_id].append(attachment)
+    for comment in comments:
+        comment.files = files[comment.pk]
+        for attachment in comment.files:
+            attachment.comment = comment
 
 
 def _count_replies(comment) -> int:

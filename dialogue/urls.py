@@ -45,6 +45,7 @@ urlpatterns = [
     path("dialogue/comments/<tracking:tracking>/report/", views.comment_flag, name="comment-flag"),
     path("dialogue/comments/<tracking:tracking>/support/", views.comment_support, name="comment-support"),
     path("dialogue/comments/<tracking:tracking>/appeal/", views.comment_appeal, name="comment-appeal"),
+    path("dialogue/comments/<tracking:tracking>/files/<int:number>/", views.attachment_download, name="attachment"),
     path("dialogue/receipt/<tracking:tracking>/", views.receipt, name="receipt"),
     path("dialogue/mine/", views.my_submissions, name="mine"),
     path("dialogue/subscriptions/", views.subscriptions, name="subscriptions"),

@@ -18,11 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pagecache.cache import cache_public_page
 from priorities.models import Priority, Statement
+from safeguards.files import download_response
 from safeguards.ratelimit import rate_limit
 
 from . import notifications, services
 from .adapter import ensure_stakeholder
 from .forms import (
+    FILES_NOT_KEPT,
     AppealForm,
     CommentForm,
     DeleteAccountForm,
@@ -33,7 +35,7 @@ from .forms import (
     SubscriptionsForm,
     VerifyForm,
 )
-from .models import Appeal, Comment, ModerationEvent, Stakeholder, Subscription, Support
+from .models import Appeal, Attachment, Comment, ModerationEvent, Stakeholder, Subscription, Support
 from .personal_data import personal_data
 from .text import clean_body, fingerprint, normalise_tracking_number
 
@@ -92,6 +94,7 @@ def _submit(request, *, statement: Statement, parent: Comment | None = None):
     mode = "new" if parent is None else "reply"
     form = CommentForm(
         request.POST or None,
+        request.FILES or None,
         statement=statement,
         reply=parent is not None,
         author=request.user,
@@ -110,8 +113,11 @@ def _submit(request, *, statement: Statement, parent: Comment | None = None):
                 parent=parent,
                 on_behalf_of=form.cleaned_data["on_behalf_of"],
                 anonymous=form.cleaned_data["anonymous"],
+                files=form.cleaned_data["attachments"],
                 **form.cleaned_data.get("about", {}),
             )
+        except services.FileRefused as error:
+            form.add_error("attachments", error.message)
         except services.DialogueError as error:
             status = _refusal_status(form, error)
             retry_after = getattr(error, "retry_after", None)
@@ -121,6 +127,8 @@ def _submit(request, *, statement: Statement, parent: Comment | None = None):
             else:
                 messages.success(request, _("Thank you. Your reply was received and awaits moderation."))
             return redirect("dialogue:receipt", tracking=comment.tracking_number)
+    if request.FILES:
+        form.add_error(None, FILES_NOT_KEPT)
     response = _comment_page(request, form=form, statement=statement, mode=mode, comment=parent, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
@@ -144,6 +152,7 @@ def receipt(request, tracking):
     """The author's receipt: tracking number, fingerprint, status and any decision."""
     comment = _own_comment(request, tracking)
     responses = list(comment.responses.all())
+    attachments = list(comment.attachments.all())
     replies = list(comment.replies.approved().select_related("author__stakeholder").order_by("decided_at", "pk"))
     seen_since = comment.author_seen_at
     # Opening the receipt is reading the news: "New official response" / "New reply" leave My submissions.
@@ -151,7 +160,13 @@ def receipt(request, tracking):
     return render(
         request,
         "dialogue/receipt.html",
-        {"comment": comment, "responses": responses, "replies": replies, "seen_since": seen_since},
+        {
+            "comment": comment,
+            "responses": responses,
+            "replies": replies,
+            "seen_since": seen_since,
+            "attachments": attachments,
+        },
     )
 
 
@@ -277,6 +292,25 @@ def comment_appeal(request, tracking):
 
 
 @require_GET
+def attachment_download(request, tracking, number):
+    """
+    A comment's attached file, as a download (safeguards.files.download_response): anyone's once
+    the comment is published, before that only its author's and the moderators' (404 for others,
+    as if it did not exist), and gone from public view when the comment is rejected, hidden or withdrawn.
+    """
+    attachment = get_object_or_404(
+        Attachment.objects.visible_to(request.user).select_related("comment"),
+        comment__tracking_number=normalise_tracking_number(tracking),
+        number=number,
+    )
+    try:
+        file = attachment.file.open("rb")
+    except OSError as error:
+        raise Http404 from error
+    return download_response(file, filename=attachment.name, content_type=attachment.content_type)
+
+
+@require_GET
 def moderation_policy(request):
     """The numbered rules moderators decide by; rejections and reports cite them."""
     return render(request, "dialogue/moderation_policy.html")
@@ -344,7 +378,8 @@ def verify(request):
         if comment is None:
             result = "unknown"
         else:
-            digest = fingerprint(clean_body(form.cleaned_data["text"]))
+            files = list(comment.attachments.values_list("sha256", flat=True))
+            digest = fingerprint(clean_body(form.cleaned_data["text"]), files)
             result = "match" if digest == comment.fingerprint else "mismatch"
         return render(request, "dialogue/verify.html", {"form": form, "result": result, "comment": comment})
     return render(request, "dialogue/verify.html", {"form": form, "result": result})

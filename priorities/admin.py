@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from pagecache.cache import invalidate_public_pages
+from safeguards.files import UnsafeFile, check_file
 
 from . import services
 from .languages import language_in_sentence
@@ -34,6 +35,7 @@ from .models import (
     PublicationWithoutLanguage,
     PublishingEvent,
     Statement,
+    StatementDocument,
 )
 
 # The name of the change form's "Preview" button.
@@ -414,6 +416,45 @@ class StatementAdminForm(ChangeSummaryFields, WithdrawalReasonFields, forms.Mode
         return cleaned
 
 
+class StatementDocumentForm(forms.ModelForm):
+    """An official document: a PDF, recognised by its content (safeguards.files), never by its name."""
+
+    class Meta:
+        model = StatementDocument
+        fields = ["language", "title", "file"]
+        # No "Currently: <link>": stored files are never served by address, only by the portal's view.
+        widgets = {"file": forms.FileInput(attrs={"accept": ".pdf,application/pdf"})}
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file and "file" in self.changed_data:
+            try:
+                self.checked = check_file(file, allowed=("pdf",), max_bytes=settings.STATEMENT_DOCUMENT_MAX_BYTES)
+            except UnsafeFile as error:
+                raise forms.ValidationError(error.message, code="unsafe_file") from error
+        return file
+
+    def save(self, commit=True):
+        checked = getattr(self, "checked", None)
+        if checked is not None:
+            self.instance.name, self.instance.size, self.instance.sha256 = checked.name, checked.size, checked.sha256
+        return super().save(commit)
+
+
+class StatementDocumentInline(admin.StackedInline):
+    """
+    Official documents (PDF) per language, listed on the statement page with their size and date.
+    Stacked, like the directives: every field keeps its own label, at any width.
+    """
+
+    model = StatementDocument
+    form = StatementDocumentForm
+    extra = 0
+    fields = ["language", "title", "file", "name", "size", "created_at"]
+    readonly_fields = ["name", "size", "created_at"]
+    view_on_site = False
+
+
 class PublicationWithoutLanguageInline(admin.TabularInline):
     """The recorded "publish without" confirmations: read-only, they are the record."""
 
@@ -451,7 +492,7 @@ class StatementAdmin(LabelsDateTimes, InvalidatesPublicPages, TranslationAdmin):
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "release_date"
     prepopulated_fields = {"slug": ["title_en"]}
-    inlines = [DirectiveInline, PublicationWithoutLanguageInline]
+    inlines = [DirectiveInline, StatementDocumentInline, PublicationWithoutLanguageInline]
     actions = ["publish", "withdraw"]
     readonly_fields = ["created_at", "updated_at", "publishing_record", "version_record"]
     # Each language's title, summary and text together, one language under the other (jump links

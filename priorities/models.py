@@ -1,5 +1,7 @@
 """The published record: the SPP priorities, the ministers' statements and their directives."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, Min, OuterRef, Q
@@ -587,3 +589,38 @@ class OutcomeTheme(models.Model):
 
     def response_html(self):
         return render_markdown(self.response)
+
+
+def document_path(document, filename: str) -> str:
+    """Where the storage keeps it: a random name (the original is in `name`)."""
+    return f"statement-documents/{timezone.now():%Y/%m}/{secrets.token_urlsafe(18)}.pdf"
+
+
+class StatementDocument(models.Model):
+    """
+    An official document (PDF) a publisher attaches to a statement, in one language: recognised by
+    its content (safeguards.files) in the admin's form, listed on the statement page with its
+    language, size and date, and downloaded only through priorities.views.statement_document.
+    """
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="documents", verbose_name=_("statement")
+    )
+    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=200, help_text=_("In the document's language."))
+    file = models.FileField(_("PDF file"), upload_to=document_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=100, editable=False)
+    size = models.PositiveIntegerField(_("size in bytes"), editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("added on"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["language", "created_at", "pk"]
+        verbose_name = _("official document")
+        verbose_name_plural = _("official documents")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("priorities:statement-document", kwargs={"slug": self.statement.slug, "pk": self.pk})

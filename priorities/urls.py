@@ -13,4 +13,5 @@ urlpatterns = [
     path("statements/<slug:slug>/", views.statement_detail, name="statement-detail"),
     path("statements/<slug:slug>/versions/", views.statement_versions, name="statement-versions"),
     path("statements/<slug:slug>/what-we-heard/", views.statement_outcome, name="statement-outcome"),
+    path("statements/<slug:slug>/documents/<int:pk>/", views.statement_document, name="statement-document"),
 ]

@@ -9,11 +9,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
 
 from pagecache.cache import PAGE_NUMBER, SLUG, YEAR, cache_public_page, cached_fragment
+from safeguards.files import download_response
 
 from .forms import StatementFilterForm
-from .models import Directive, OutcomeReport, Priority, Statement
+from .models import Directive, OutcomeReport, Priority, Statement, StatementDocument
 from .versions import compare
 
 STATEMENTS_PER_PAGE = 10
@@ -112,6 +114,7 @@ def statement_detail(request, slug):
             "statement": statement,
             # Lazy: the record is a shared fragment, rendered (and queried) once per cache generation.
             "directive_groups": SimpleLazyObject(directive_groups),
+            "documents": SimpleLazyObject(lambda: list(statement.documents.all())),
             "content_language": statement.content_language(get_language()),
             "official_languages": statement.official_languages(),
         },
@@ -160,6 +163,23 @@ def _reader_first(languages):
     """The reader's language first (opened), then the others."""
     reader = get_language()
     return sorted(languages, key=lambda language: language.code != reader)
+
+
+@require_GET
+def statement_document(request, slug, pk):
+    """An official document of a statement the reader may see, as a download (never shown inline)."""
+    document = get_object_or_404(
+        StatementDocument.objects.filter(statement__in=Statement.objects.visible_to(request.user)).select_related(
+            "statement"
+        ),
+        statement__slug=slug,
+        pk=pk,
+    )
+    try:
+        file = document.file.open("rb")
+    except OSError as error:
+        raise Http404 from error
+    return download_response(file, filename=document.name, content_type="application/pdf")
 
 
 def statement_gone(request, statement):

@@ -116,6 +116,14 @@ class ResponseOut(Schema):
     body: str
 
 
+class AttachmentOut(Schema):
+    name: str = Field(description="The file's name as uploaded.")
+    type: str = Field(description="Its type, recognised from its content (application/pdf, image/png, …).")
+    size: int = Field(description="Size in bytes.")
+    sha256: str = Field(description="SHA-256 of the file; the comment's fingerprint covers it.")
+    url: str = Field(description="Where anyone can download it.")
+
+
 class CommentOut(Schema):
     tracking_number: str = Field(description="Stable identifier, as on the comment's receipt.")
     statement: str = Field(description="The statement's slug.")
@@ -147,6 +155,7 @@ class CommentOut(Schema):
     )
     body: str
     responses: list[ResponseOut]
+    attachments: list[AttachmentOut]
     url: str
 
 

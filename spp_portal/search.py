@@ -8,7 +8,8 @@ It composes both apps, so it lives in the project package. Two engines, one page
   accent-insensitive ("energia" finds "energía"). The vectors are stored: generated tsvector
   columns over the unaccented text (search_en/_fr/_es on statements and directives, added by
   priorities/migrations/0012; search_vector on comments, with the configuration of the comment's
-  `language`, added by dialogue/migrations/0008), each with a GIN index. Matching and ranking
+  `language`, over the body and the attachments' text, dialogue/migrations/0011 and 0013), each
+  with a GIN index. Matching and ranking
   (ts_rank) read the column, so no matching text is parsed again; only the page's 20 results are,
   for their highlighted snippets (ts_headline, with configurations that unaccent each word, so the
   accented word as written is marked). A query that finds nothing is tried once more with each
@@ -316,7 +317,7 @@ SEARCHED = [
         rows=lambda: Comment.objects.published(),
         priority="priority",
         year="statement__release_date__year",
-        text_fields=lambda lang: ["body"],
+        text_fields=lambda lang: ["body", "attachments_text"],
         vector=comment_vector,
         date="submitted_at",
         written_in_one_language=True,
@@ -439,6 +440,11 @@ def corrected_text(text: str) -> str | None:
 # --- Turning a page of (kind, id) into results with snippets ---------------------
 
 
+# A comment's searched text: its body, then the text of its attachments (as the stored vector,
+# dialogue/migrations/0013), so a match in an attached file is marked in the snippet too.
+COMMENT_TEXT = Concat("body", Value(" "), "attachments_text", output_field=TextField())
+
+
 def _headline(expression, lang: str, queries):
     unmarked = Replace(Replace(expression, Value(MARK_START), Value("")), Value(MARK_STOP), Value(""))
     return SearchHeadline(
@@ -505,13 +511,14 @@ def _hydrate(rows, filters: Filters, queries, terms) -> list[Result]:
         if queries is not None:
             comments = comments.annotate(
                 headline=Case(
-                    *[When(language=lang, then=_headline(F("body"), lang, queries)) for lang in filters.languages],
+                    *[When(language=lang, then=_headline(COMMENT_TEXT, lang, queries)) for lang in filters.languages],
                     default=F("body"),
                     output_field=TextField(),
                 )
             )
         for comment in comments:
-            snippet = _marked(comment.headline if queries is not None else _window(comment.body, terms))
+            text = f"{comment.body}\n\n{comment.attachments_text}".strip()
+            snippet = _marked(comment.headline if queries is not None else _window(text, terms))
             found["comment", comment.pk] = Result("comment", comment, snippet, comment.language)
     return [found[kind, pk] for kind, pk, _rank, _date in rows if (kind, pk) in found]
 

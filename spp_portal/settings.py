@@ -24,6 +24,10 @@ Environment variables:
   TRUSTED_CLIENT_IP_HEADER or the header a trusted proxy sets to the client's address
   DJANGO_HSTS_PRELOAD     "1" to ask for HSTS preloading (default off)
   SECURITY_CONTACT        security.txt's Contact (default: mailto: DEFAULT_FROM_EMAIL's address)
+  DJANGO_MEDIA_ROOT       uploaded files (attachments, statement documents, open-data dumps); default var/media
+  S3_BUCKET, S3_ENDPOINT_URL, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY
+                          those files in S3-compatible object storage instead, shared by every app server
+  ATTACHMENT_MAX_FILES, ATTACHMENT_MAX_MB, ATTACHMENT_RATE_LIMIT_COUNT, STATEMENT_DOCUMENT_MAX_MB: see the README
   OFFICIAL_IDLE_TIMEOUT_MINUTES, SEARCH_/VERIFY_/REPORT_/SUPPORT_RATE_LIMIT_COUNT: see the README
   ORGANISATION_INVITATION_DAYS, INVITATION_/ORGANISATION_RATE_LIMIT_COUNT: see the README
 """
@@ -305,6 +309,16 @@ MFA_TOTP_ISSUER = "North American Dialogue Portal"
 
 # At most this many submissions per stakeholder in this many seconds.
 COMMENT_RATE_LIMIT = (env_int("COMMENT_RATE_LIMIT_COUNT", 5), env_int("COMMENT_RATE_LIMIT_SECONDS", 600))
+# Files attached to a comment (safeguards/files.py recognises them by their content): how many,
+# how large each, and how many one stakeholder may upload a day.
+ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 5)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+ATTACHMENT_RATE_LIMIT = (env_int("ATTACHMENT_RATE_LIMIT_COUNT", 30), 24 * 3600)
+# A publisher's official document (PDF) on a statement.
+STATEMENT_DOCUMENT_MAX_BYTES = env_int("STATEMENT_DOCUMENT_MAX_MB", 30) * 1024 * 1024
+# Django refuses a request with more files than this outright (400, the text lost): above the
+# form's own limit, so that a sixth attachment is refused by the form, with the text kept.
+DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENT_MAX_FILES + 5
 # How long the author of a rejected comment may appeal the decision (days after the rejection).
 APPEAL_DAYS = env_int("APPEAL_DAYS", 30)
 # How long an invitation to join an organisation can be accepted (days after it was sent).
@@ -422,11 +436,30 @@ CAPITAL_TIME_ZONES = [
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# The default storage holds the open-data dumps (manage.py dump_open_data): a folder here, or
-# any Django storage backend (an object store) configured in its place.
+# The default storage holds the uploaded files (comment attachments, statement documents) and the
+# open-data dumps (manage.py dump_open_data): a folder here, never served as static media (the
+# portal's views hand files out, safeguards.files.download_response), or, with S3_BUCKET set, an
+# S3-compatible object store (django-storages) that every app server behind the balancer shares.
 MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+if os.environ.get("S3_BUCKET"):
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            # Private objects, read only through the portal (which checks who may download them).
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -53,6 +53,8 @@ def change_form_data(statement, **changes):
         "directives-INITIAL_FORMS": "0",
         "published_without-TOTAL_FORMS": "0",
         "published_without-INITIAL_FORMS": "0",
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
     }
     for name in ("published_at", "comments_open_at", "comments_close_at"):
         data[f"{name}_0"], data[f"{name}_1"] = split(changes.pop(name, getattr(statement, name)))
@@ -328,6 +330,8 @@ class TestPreview:
             "directives-INITIAL_FORMS": "0",
             "published_without-TOTAL_FORMS": "0",
             "published_without-INITIAL_FORMS": "0",
+            "documents-TOTAL_FORMS": "0",
+            "documents-INITIAL_FORMS": "0",
             "_preview": "Preview",
         }
         response = client.post("/admin/priorities/statement/add/", data)

@@ -405,8 +405,9 @@ class TestOpenData:
                 comment=comment, moderator=moderator, government="MX", body=f"Answer to {comment.pk}", language="es"
             )
         # The page cache's next scheduled change (a cold cache), the statement, how many comments (cached
-        # whole if few), the comments (one query, read chunk by chunk), their responses once per chunk.
-        with django_assert_num_queries(1 + 1 + 1 + 1 + 3):
+        # whole if few), the comments (one query, read chunk by chunk), their responses and their
+        # attached files once per chunk.
+        with django_assert_num_queries(1 + 1 + 1 + 1 + 3 + 3):
             text = streamed(client.get(f"/en/open-data/statements/{statement.slug}/comments.{extension}"))
         if extension == "json":
             records = json.loads(text)["comments"]

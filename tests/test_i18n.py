@@ -409,6 +409,8 @@ def change_form_data(statement, **changes):
         "directives-INITIAL_FORMS": "0",
         "published_without-TOTAL_FORMS": "0",
         "published_without-INITIAL_FORMS": "0",
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
     }
     for field in ("title", "summary", "body"):
         for code in ("en", "fr", "es"):

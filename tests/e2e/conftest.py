@@ -68,6 +68,12 @@ def browser(django_db_setup):
         connections.close_all()
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path):
+    """Files the journeys and the pages' world upload (attachments, documents) stay out of var/media."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def page(browser, live_server, request):
     """A fresh browser context (no cookies) per test; its page is screenshotted if the test fails."""

@@ -8,8 +8,11 @@ Paths are templates: {lang} and the names `build_world()` returns ({statement}, 
 
 from dataclasses import dataclass
 
-from priorities.models import Statement
+from django.core.files.base import ContentFile
+
+from priorities.models import Statement, StatementDocument
 from tests.factories import make_comment, make_moderator, make_publisher, make_statement, make_user
+from tests.files import docx_bytes, pdf_bytes, upload
 
 LANGUAGES = ["en", "fr", "es"]
 # The browser's own language per portal language: the admin (outside the /en/ /fr/ /es/ prefixes)
@@ -172,6 +175,17 @@ def build_world() -> dict:
         author=cooperative,
         body=f"Border wait times need published targets: {LONG_LINK} {LONG_WORD}.",
         approve_by=moderator,
+        # Attached files (issue 14): a long name on the thread, and the receipt's and moderators' lists.
+        files=[upload(f"{LONG_WORD}.pdf", pdf_bytes("Published targets"))],
+    )
+    StatementDocument.objects.create(
+        statement=statement,
+        language="fr",
+        title=f"Déclaration signée — {LONG_WORD}",
+        file=ContentFile(pdf_bytes("Signed"), name="signed.pdf"),
+        name="signed.pdf",
+        size=1000,
+        sha256="0" * 64,
     )
     make_comment(statement, body="Agreed, and reported monthly.", parent=first, approve_by=moderator)
     services.response_post(
@@ -184,6 +198,7 @@ def build_world() -> dict:
         body="Mi comentario pendiente sobre la frontera.",
         language="es",
         directive=directive,
+        files=[upload("frontera.docx", docx_bytes("Tiempos de espera en la frontera"))],
     )
     # The stakeholder's "My submissions" shows "New official response" and "New reply" (issue 13 item 5).
     answered = make_comment(
@@ -193,7 +208,12 @@ def build_world() -> dict:
         comment=answered, moderator=moderator, government="joint", body="They will be.", language="fr"
     )
     make_comment(statement, author=cooperative, body="Seconded, every year.", parent=answered, approve_by=moderator)
-    pending = make_comment(statement, author=cooperative, body=f"A comment waiting for a decision, with {LONG_LINK}.")
+    pending = make_comment(
+        statement,
+        author=cooperative,
+        body=f"A comment waiting for a decision, with {LONG_LINK}.",
+        files=[upload("notes.txt", f"Notes for the moderators: {LONG_WORD}".encode())],
+    )
     flagged = make_comment(statement, body="A published comment that someone reported.", approve_by=moderator)
     services.comment_flag(comment=flagged, flagger=stakeholder, reason="off_topic", note=LONG_WORD)
     # A rejected comment of the stakeholder's to appeal, and one of the cooperative's appealed already.
