@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -193,6 +194,15 @@ class Comment(models.Model):
     # When the author last opened the receipt: official responses and replies published since are
     # flagged "new" in My submissions.
     author_seen_at = models.DateTimeField(_("opened by the author at"), null=True, blank=True)
+    # The near-identical submissions it was grouped with as it arrived (dialogue/campaigns.py).
+    campaign = models.ForeignKey(
+        "dialogue.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("campaign"),
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -252,6 +262,53 @@ class Comment(models.Model):
         if self.author_id is None:
             return _("Former participant")
         return self.author.stakeholder.display_name
+
+
+class Campaign(models.Model):
+    """
+    Near-identical submissions on one statement from different authors (a form letter and its light
+    edits), grouped as they arrive by dialogue.campaigns. The representative is the first of them:
+    the queue shows what each other member changed against its text.
+    """
+
+    statement = models.ForeignKey(
+        "priorities.Statement", on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("statement")
+    )
+    representative = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, related_name="+", verbose_name=_("representative comment")
+    )
+    created_at = models.DateTimeField(_("formed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self):
+        return f"{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("dialogue:campaign", args=[self.pk])
+
+
+class CampaignBand(models.Model):
+    """
+    One band of a comment's MinHash signature (dialogue.campaigns.band_hashes): comments sharing a
+    band are candidates for the same campaign. In the database, not in a process's memory, so every
+    app server groups against every comment, on SQLite and PostgreSQL alike.
+    """
+
+    band = models.BigIntegerField(_("band hash"))
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+", verbose_name=_("comment"))
+
+    class Meta:
+        verbose_name = _("campaign band")
+        verbose_name_plural = _("campaign bands")
+        # The lookup at submission reads this index alone (band → comment).
+        indexes = [models.Index(fields=["band", "comment"], name="campaign_band_idx")]
+
+    def __str__(self):
+        return f"{self.band} → {self.comment_id}"
 
 
 class ModerationEvent(models.Model):

@@ -51,6 +51,7 @@ CSV_FIELDS = [
     "priority",
     "directive",
     "parent",
+    "campaign",
     "body",
     "response",
     "response_government",
@@ -76,6 +77,7 @@ def public_comments():
             "directive_id",
             "author_id",
             "statement_id",
+            "campaign_id",
         )
         .annotate(
             author_name=F("author__stakeholder__display_name"),
@@ -122,6 +124,7 @@ def comment_record(comment: Comment, *, iso_times: bool = True) -> dict:
         "priority": comment.priority_slug,
         "directive": comment.directive_id,
         "parent": comment.parent_tracking,
+        "campaign": comment.campaign_id,
         "body": comment.body,
         "responses": [
             {

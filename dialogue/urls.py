@@ -31,6 +31,7 @@ urlpatterns = [
     path("dialogue/comments/<tracking:tracking>/support/", views.comment_support, name="comment-support"),
     path("dialogue/comments/<tracking:tracking>/appeal/", views.comment_appeal, name="comment-appeal"),
     path("dialogue/receipt/<tracking:tracking>/", views.receipt, name="receipt"),
+    path("dialogue/campaigns/<int:pk>/", views.campaign, name="campaign"),
     path("dialogue/mine/", views.my_submissions, name="mine"),
     path("dialogue/verify/", views.verify, name="verify"),
     path("dialogue/moderation-policy/", views.moderation_policy, name="moderation-policy"),
@@ -41,6 +42,8 @@ urlpatterns = [
     path("moderation/log.csv", moderation.audit_log_csv, name="moderation-log-csv"),
     path("moderation/appeals/", moderation.appeals, name="moderation-appeals"),
     path("moderation/comments/<tracking:tracking>/", moderation.comment_detail, name="moderation-comment"),
+    path("moderation/campaigns/<int:pk>/", moderation.campaign_detail, name="moderation-campaign"),
+    path("moderation/campaigns/<int:pk>/decide/", moderation.campaign_decide, name="moderation-campaign-decide"),
     *[
         path(
             f"moderation/comments/<tracking:tracking>/{action}/",

@@ -128,6 +128,10 @@ class CommentOut(Schema):
     priority: str | None = Field(description="The priority's slug, if the comment is about one.")
     directive: int | None = Field(description="The directive's id, if the comment is about one.")
     parent: str | None = Field(description="The tracking number of the comment it replies to.")
+    campaign: int | None = Field(
+        description="The campaign it belongs to, if any: near-identical texts from several participants "
+        "(listed at /{language}/dialogue/campaigns/{campaign}/)."
+    )
     body: str
     responses: list[ResponseOut]
     url: str

@@ -303,6 +303,11 @@ MFA_TOTP_ISSUER = "North American Dialogue Portal"
 COMMENT_RATE_LIMIT = (env_int("COMMENT_RATE_LIMIT_COUNT", 5), env_int("COMMENT_RATE_LIMIT_SECONDS", 600))
 # How long the author of a rejected comment may appeal the decision (days after the rejection).
 APPEAL_DAYS = env_int("APPEAL_DAYS", 30)
+# Campaigns (dialogue/campaigns.py): a submission joins an earlier one from another author on the
+# same statement when the Jaccard similarity of their word shingles reaches this threshold. Off
+# (CAMPAIGN_GROUPING=0) nothing is grouped: `make bench` measures submission both ways.
+CAMPAIGN_GROUPING = env_bool("CAMPAIGN_GROUPING", True)
+CAMPAIGN_SIMILARITY = float(os.environ.get("CAMPAIGN_SIMILARITY", "0.8"))
 # Distinct reports that hide a published comment until a moderator reviews it.
 FLAG_THRESHOLD = env_int("FLAG_THRESHOLD", 3)
 # The version of the terms of participation a new stakeholder accepts (recorded with the date).

@@ -8,6 +8,7 @@ Paths are templates: {lang} and the names `build_world()` returns ({statement}, 
 
 from dataclasses import dataclass
 
+from dialogue.models import Comment
 from priorities.models import Statement
 from tests.factories import make_comment, make_moderator, make_publisher, make_statement, make_user
 
@@ -49,6 +50,7 @@ PUBLIC = [
     PageKind("api-reference", "/{lang}/api/"),
     PageKind("moderation-policy", "/{lang}/dialogue/moderation-policy/"),
     PageKind("moderation-report", "/{lang}/dialogue/moderation-report/"),
+    PageKind("campaign", "/{lang}/dialogue/campaigns/{campaign}/"),
     PageKind("verify", "/{lang}/dialogue/verify/"),
     PageKind("not-found", "/{lang}/no/such/page/", status=404),
     PageKind("privacy", "/{lang}/privacy/"),
@@ -82,6 +84,7 @@ MODERATOR = [
     PageKind("moderation-decision", "/{lang}/moderation/comments/{pending}/"),
     PageKind("moderation-published-comment", "/{lang}/moderation/comments/{published}/"),
     PageKind("moderation-appeals", "/{lang}/moderation/appeals/"),
+    PageKind("moderation-campaign", "/{lang}/moderation/campaigns/{campaign}/"),
     PageKind("audit-log", "/{lang}/moderation/log/"),
 ]
 PUBLISHER = [
@@ -169,6 +172,16 @@ def build_world() -> dict:
     appealed = make_comment(statement, author=cooperative, body=f"Rejected, then appealed: {LONG_WORD}.")
     services.comment_reject(comment=appealed, moderator=moderator, seen=appealed.fingerprint, reason="off_topic")
     services.appeal_submit(comment=appealed, author=cooperative, explanation=f"It is on topic: {LONG_LINK}")
+    # A campaign (issue 15): a form letter sent with small edits by five participants, two published.
+    letter = (
+        f"We, the undersigned members of {LONG_WORD}, ask the three governments to publish the border "
+        f"wait-time targets every year and to consult the municipalities first: {LONG_LINK}"
+    )
+    copies = [
+        make_comment(statement, author=cooperative if n == 0 else None, body=f"{letter} Signed {n}.") for n in range(5)
+    ]
+    for copy in copies[:2]:
+        services.comment_approve(comment=copy, moderator=moderator, seen=copy.fingerprint)
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
@@ -179,5 +192,6 @@ def build_world() -> dict:
             "pending": pending.tracking_number,
             "published": first.tracking_number,
             "rejected": rejected.tracking_number,
+            "campaign": Comment.objects.get(pk=copies[0].pk).campaign_id,
         },
     }
