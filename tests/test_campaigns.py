@@ -196,6 +196,8 @@ class TestModeration:
         reauthenticate(client)
         html = client.get(f"/en/moderation/campaigns/{campaign.pk}/").text
         assert "Campaign of 3 submissions" in html and "Decide the whole campaign" in html
+        member = client.get(f"/en/moderation/comments/{campaign.representative.tracking_number}/").text
+        assert f'href="/en/moderation/campaigns/{campaign.pk}/"' in member, "each member's page links its campaign"
         prefix = f"campaign-{campaign.pk}"
         refused = client.post(f"/en/moderation/campaigns/{campaign.pk}/decide/",
                               {**campaign_form(html, campaign), f"{prefix}-action": "reject"}, follow=True)  # fmt: skip
