@@ -132,10 +132,10 @@ def index_many(comments, *, batch: int = 5000) -> int:
     return indexed
 
 
-def group(comment: Comment) -> Campaign | None:
+def group(comment: Comment) -> int | None:
     """
     Index a new submission and join it to the campaign of the most similar earlier comment from
-    another author, forming the campaign when that comment had none. Called inside the submission's
+    another author, forming the campaign when that comment had none; returns the campaign's id. Called inside the submission's
     transaction (dialogue.services.comment_submit), which it serialises per statement by locking the
     statement's row: two copies submitted at the same moment see each other.
     """
@@ -147,15 +147,15 @@ def group(comment: Comment) -> Campaign | None:
     if best is None:
         return None
     if best.campaign_id is None:
-        best.campaign = Campaign.objects.create(statement_id=comment.statement_id, representative=best)
-        Comment.objects.filter(pk=best.pk).update(campaign=best.campaign)
+        best.campaign_id = Campaign.objects.create(statement_id=comment.statement_id, representative=best).pk
+        Comment.objects.filter(pk=best.pk).update(campaign=best.campaign_id)
     comment.campaign_id = best.campaign_id
     Comment.objects.filter(pk=comment.pk).update(campaign=best.campaign_id)
-    return best.campaign
+    return comment.campaign_id
 
 
 def most_similar(comment: Comment, bands: list[int]) -> Comment | None:
-    """The earlier comment most similar to this one, at least CAMPAIGN_SIMILARITY, that it may join (two queries)."""
+    """The earlier comment most similar to this one, at least CAMPAIGN_SIMILARITY, that it may join (one query)."""
     shared = (
         CampaignBand.objects.filter(band__in=bands)
         .exclude(comment=comment)
@@ -167,7 +167,7 @@ def most_similar(comment: Comment, bands: list[int]) -> Comment | None:
     # Neither the author's own comments nor a campaign they already belong to: one comment per author.
     their_campaigns = Comment.objects.filter(author_id=comment.author_id, campaign__isnull=False).values("campaign")
     candidates = (
-        Comment.objects.filter(pk__in=list(shared), statement_id=comment.statement_id, parent__isnull=True)
+        Comment.objects.filter(pk__in=shared, statement_id=comment.statement_id, parent__isnull=True)
         .exclude(status=Comment.Status.WITHDRAWN)
         .exclude(author_id=comment.author_id)
         .filter(Q(campaign__isnull=True) | ~Q(campaign__in=their_campaigns))

@@ -81,7 +81,7 @@ def report(times: dict[bool, list[float]], statement_slug: str) -> None:
 def seed(comments: int) -> str:
     """A scratch statement with `comments` approved demo comments and their bands (the stand-alone run)."""
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from dialogue.demo import CommentSeeder
     from priorities.models import Statement
@@ -91,6 +91,9 @@ def seed(comments: int) -> str:
     with transaction.atomic():
         CommentSeeder(statement, lambda message: None).seed(comments, 0, kind="approved")
     call_command("index_campaigns", "--statement", statement.slug, verbosity=0)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # what autovacuum does within a minute of a bulk load (as tools/bench.py)
     return statement.slug
 
 
