@@ -135,9 +135,10 @@ def index_many(comments, *, batch: int = 5000) -> int:
 def group(comment: Comment) -> int | None:
     """
     Index a new submission and join it to the campaign of the most similar earlier comment from
-    another author, forming the campaign when that comment had none; returns the campaign's id. Called inside the submission's
-    transaction (dialogue.services.comment_submit), which it serialises per statement by locking the
-    statement's row: two copies submitted at the same moment see each other.
+    another author, forming the campaign when that comment had none; returns the campaign's id.
+    Called inside the submission's transaction (dialogue.services.comment_submit), which it
+    serialises per statement by locking the statement's row: two copies submitted at the same
+    moment see each other.
     """
     if not settings.CAMPAIGN_GROUPING or not is_groupable(comment):
         return None
