@@ -1,10 +1,12 @@
 """Campaigns: near-identical submissions from different authors grouped as they arrive, decided at once, shown once."""
 
 import re
+import threading
+import time
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from dialogue import campaigns, services
@@ -336,3 +338,48 @@ class TestPublic:
         assert items[other.tracking_number]["campaign"] is None
         html = client.get("/en/search/?q=inspection+lanes").text
         assert "Part of a campaign of 3 similar submissions" in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_copies_submitted_at_the_same_moment_form_a_campaign(settings):
+    """
+    Two real connections: the first copy's transaction is still open when the second arrives. The
+    second waits for it at the statement's lock, then sees it, and the two form a campaign.
+    """
+    settings.COMMENT_RATE_LIMIT = (100_000, 600)
+    statement = make_statement()
+    first_author, second_author = make_user(), make_user()
+    first_grouped, first_may_commit = threading.Event(), threading.Event()
+    submitted = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                submitted["first"] = make_comment(statement, author=first_author, body=form_letter(0))
+                first_grouped.set()
+                first_may_commit.wait(timeout=10)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            first_grouped.wait(timeout=10)
+            submitted["second"] = make_comment(statement, author=second_author, body=form_letter(1))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    try:
+        first_grouped.wait(timeout=10)
+        time.sleep(0.5)  # the second submission is now waiting at the statement's lock
+        waited = "second" not in submitted
+    finally:
+        first_may_commit.set()
+        for thread in threads:
+            thread.join()
+    assert waited, "the second submission waits for the first to commit"
+    campaign = Campaign.objects.get()
+    assert set(campaign.members.values_list("pk", flat=True)) == {submitted["first"].pk, submitted["second"].pk}
