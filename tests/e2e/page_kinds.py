@@ -178,7 +178,8 @@ def build_world() -> dict:
         f"wait-time targets every year and to consult the municipalities first: {LONG_LINK}"
     )
     copies = [
-        make_comment(statement, author=cooperative if n == 0 else None, body=f"{letter} Signed {n}.") for n in range(5)
+        make_comment(statement, author=make_user(display_name=f"{LONG_NAME} {n}"), body=f"{letter} Signed {n}.")
+        for n in range(5)
     ]
     for copy in copies[:2]:
         services.comment_approve(comment=copy, moderator=moderator, seen=copy.fingerprint)
