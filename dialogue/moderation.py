@@ -98,6 +98,8 @@ def with_campaigns(page):
     page, whatever the campaigns' sizes. A campaign with one member left waiting is a plain item.
     """
     page.object_list = list(page.object_list)
+    # What "Apply to all on this page" decides: a campaign item is decided with its own action.
+    page.single_comments = page.object_list
     campaign_ids = {comment.campaign_id for comment in page.object_list if comment.campaign_id}
     if not campaign_ids:
         return page
@@ -114,6 +116,7 @@ def with_campaigns(page):
     for comment in page.object_list:
         if len(members.get(comment.campaign_id, ())) > 1:
             comment.campaign_members = members[comment.campaign_id]
+    page.single_comments = [comment for comment in page.object_list if not hasattr(comment, "campaign_members")]
     return page
 
 
