@@ -36,7 +36,8 @@ from .models import Campaign, CampaignBand, Comment
 SHINGLE_WORDS = 3
 MIN_WORDS = 10
 BANDS, ROWS = 20, 5
-# The seed and scheme of the MinHash are part of the stored bands: changing them needs the bands rebuilt.
+# The seed and scheme of the MinHash (and the bands above) are part of the stored bands: changing them
+# needs them rebuilt (delete the CampaignBand rows, then `manage.py index_campaigns`).
 MINHASH_SEED, MINHASH_SCHEME = 1, "affine32"
 # The candidates confirmed at most (those sharing the most bands first): a bound on the work per submission.
 MAX_CANDIDATES = 20

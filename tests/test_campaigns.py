@@ -1,11 +1,13 @@
 """Campaigns: near-identical submissions from different authors grouped as they arrive, decided at once, shown once."""
 
+import io
 import re
 import threading
 import time
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -142,6 +144,22 @@ class TestGrouping:
         assert Comment.objects.get(pk=third.pk).campaign_id is None
         services.comment_edit(comment=third, author=third.author, body=form_letter(7))
         assert Comment.objects.get(pk=third.pk).campaign_id == Comment.objects.get(pk=first.pk).campaign_id
+
+
+def test_index_campaigns_lets_new_copies_join_comments_submitted_without_grouping(statement, settings):
+    settings.CAMPAIGN_GROUPING = False
+    earlier = make_comment(statement, body=LETTER)
+    settings.CAMPAIGN_GROUPING = True
+    out = io.StringIO()
+    call_command("index_campaigns", "--dry-run", stdout=out)
+    assert "1 top-level comments have no campaign bands" in out.getvalue() and not CampaignBand.objects.exists()
+    call_command("index_campaigns", "--statement", statement.slug, stdout=out)
+    assert "Indexed 1 comments" in out.getvalue()
+    assert CampaignBand.objects.filter(comment=earlier).count() == campaigns.BANDS
+    copy = make_comment(statement, body=form_letter(1))
+    assert Comment.objects.get(pk=copy.pk).campaign_id == Comment.objects.get(pk=earlier.pk).campaign_id is not None
+    call_command("index_campaigns", stdout=out)
+    assert "Indexed 0 comments" in out.getvalue(), "what has bands is not indexed twice"
 
 
 class TestModeration:
