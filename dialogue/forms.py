@@ -611,6 +611,27 @@ class BulkDecisionForm(DecisionForm):
         return [(comment, seen[comment.pk]) for comment in comments]
 
 
+class CampaignDecisionForm(DecisionForm):
+    """
+    Approve or reject, with one reason, the members of a campaign the moderator was shown: `members`
+    carries each one's "<id>:<fingerprint>". Prefixed with the campaign, so that its fields and the
+    queue's own bulk form can share one page.
+    """
+
+    ACTIONS = [("approve", _("Approve them all")), ("reject", _("Reject them all"))]
+
+    action = forms.ChoiceField(label=_("Decision for the whole campaign"), choices=ACTIONS)
+    members = SeenCommentsField(error_messages={"required": _("No submission of this campaign waits.")})
+    field_order = ["action", "reason", "note"]
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, prefix=f"campaign-{campaign.pk}", **kwargs)
+        del self.fields["seen"]  # each member carries its own
+        self.action = self.data.get(self.add_prefix("action"))
+        # The members are hidden inputs the page writes beside this layout.
+        self.helper.layout = Layout(*self.field_order)
+
+
 class ResponseForm(forms.Form):
     government = forms.ChoiceField(label=_("Responding government"), choices=[])
     body = forms.CharField(label=_("Official response"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000)

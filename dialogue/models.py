@@ -414,6 +414,15 @@ class Comment(models.Model):
     # (migration 0013) covers the text, so search finds an attachment's words with its comment.
     attachment_count = models.PositiveSmallIntegerField(_("attachments"), default=0, editable=False)
     attachments_text = models.TextField(_("text of the attachments"), blank=True, editable=False)
+    # The near-identical submissions it was grouped with as it arrived (dialogue/campaigns.py).
+    campaign = models.ForeignKey(
+        "dialogue.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("campaign"),
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -549,6 +558,53 @@ class Attachment(models.Model):
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind].label if self.kind in KINDS else self.kind
+
+
+class Campaign(models.Model):
+    """
+    Near-identical submissions on one statement from different authors (a form letter and its light
+    edits), grouped as they arrive by dialogue.campaigns. The representative is the first of them:
+    the queue shows what each other member changed against its text.
+    """
+
+    statement = models.ForeignKey(
+        "priorities.Statement", on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("statement")
+    )
+    representative = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, related_name="+", verbose_name=_("representative comment")
+    )
+    created_at = models.DateTimeField(_("formed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self):
+        return f"{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("dialogue:campaign", args=[self.pk])
+
+
+class CampaignBand(models.Model):
+    """
+    One band of a comment's MinHash signature (dialogue.campaigns.band_hashes): comments sharing a
+    band are candidates for the same campaign. In the database, not in a process's memory, so every
+    app server groups against every comment, on SQLite and PostgreSQL alike.
+    """
+
+    band = models.BigIntegerField(_("band hash"))
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+", verbose_name=_("comment"))
+
+    class Meta:
+        verbose_name = _("campaign band")
+        verbose_name_plural = _("campaign bands")
+        # The lookup at submission reads this index alone (band → comment).
+        indexes = [models.Index(fields=["band", "comment"], name="campaign_band_idx")]
+
+    def __str__(self):
+        return f"{self.band} → {self.comment_id}"
 
 
 class ModerationEvent(models.Model):

@@ -6,12 +6,13 @@ without the permission get 403. Officials must also have set up two-factor authe
 """
 
 import datetime
+from collections import defaultdict
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,17 +26,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pagecache.cache import cached_fragment
 
-from . import services
+from . import campaigns, services
 from .forms import (
     AppealDecisionForm,
     BulkDecisionForm,
+    CampaignDecisionForm,
     DecisionForm,
     HideForm,
     LogFilterForm,
     QueueFilterForm,
     ResponseForm,
 )
-from .models import Appeal, Comment, Flag, Membership, ModerationEvent, Organisation
+from .models import Appeal, Campaign, Comment, Flag, Membership, ModerationEvent, Organisation
 from .spreadsheet import csv_lines
 
 QUEUE_PAGE_SIZE = 50
@@ -63,7 +65,10 @@ def _author_count(status):
 
 
 def queue_queryset(tab: str, filters: dict):
-    """Pending submissions oldest first (or the flagged ones), with their author's history."""
+    """
+    Pending submissions oldest first (or the flagged ones), with their author's history. A campaign
+    waits as one item, its oldest pending member matching the filters (see with_campaigns).
+    """
     comments = Comment.objects.flagged() if tab == "flagged" else Comment.objects.pending()
     if statement := filters.get("statement"):
         comments = comments.filter(statement=statement)
@@ -73,6 +78,8 @@ def queue_queryset(tab: str, filters: dict):
         comments = comments.filter(language=language)
     if country := filters.get("country"):
         comments = comments.filter(author__stakeholder__country=country)
+    if tab != "flagged":
+        comments = comments.exclude(Q(campaign__isnull=False) & Exists(comments.filter(campaigns.earlier_member())))
     comments = comments.select_related(
         "statement", "directive", "priority", "author__stakeholder", "parent__author__stakeholder", "on_behalf_of"
     ).annotate(
@@ -82,6 +89,35 @@ def queue_queryset(tab: str, filters: dict):
     if tab == "flagged":
         comments = comments.annotate(open_flags=Count("flags", filter=Q(flags__resolution=Flag.Resolution.OPEN)))
     return comments.order_by("submitted_at", "pk")
+
+
+def with_campaigns(page):
+    """
+    Give each campaign item of a queue page its pending members (`campaign_members`, the oldest
+    first, each with `changes` against the campaign's representative text): one query for the
+    page, whatever the campaigns' sizes. A campaign with one member left waiting is a plain item.
+    """
+    page.object_list = list(page.object_list)
+    # What "Apply to all on this page" decides: a campaign item is decided with its own action.
+    page.single_comments = page.object_list
+    campaign_ids = {comment.campaign_id for comment in page.object_list if comment.campaign_id}
+    if not campaign_ids:
+        return page
+    members = defaultdict(list)
+    waiting = (
+        Comment.objects.pending()
+        .filter(campaign__in=campaign_ids)
+        .select_related("author__stakeholder", "campaign__representative")
+        .order_by("submitted_at", "pk")
+    )
+    for member in waiting:
+        member.changes = campaigns.word_changes(member.campaign.representative.body, member.body)
+        members[member.campaign_id].append(member)
+    for comment in page.object_list:
+        if len(members.get(comment.campaign_id, ())) > 1:
+            comment.campaign_members = members[comment.campaign_id]
+    page.single_comments = [comment for comment in page.object_list if not hasattr(comment, "campaign_members")]
+    return page
 
 
 @requires("dialogue.moderate_comment")
@@ -94,9 +130,11 @@ def queue(request):
     # forms too: building them cost more than the rest of the view.
     filter_form = SimpleLazyObject(lambda: QueueFilterForm(request.GET or None))
     page = SimpleLazyObject(
-        lambda: Paginator(
-            queue_queryset(tab, filter_form.cleaned_data if filter_form.is_valid() else {}), QUEUE_PAGE_SIZE
-        ).get_page(request.GET.get("page"))
+        lambda: with_campaigns(
+            Paginator(
+                queue_queryset(tab, filter_form.cleaned_data if filter_form.is_valid() else {}), QUEUE_PAGE_SIZE
+            ).get_page(request.GET.get("page"))
+        )
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -261,6 +299,76 @@ def bulk_decide(request):
         messages.success(request, text % {"count": done})
     for line in refused:
         messages.error(request, line)
+    return _back(request)
+
+
+def _campaign_members(campaign):
+    """Every member of the campaign, oldest first, with what it changed against the representative (one query)."""
+    members = list(
+        Comment.objects.filter(campaign=campaign).select_related("author__stakeholder").order_by("submitted_at", "pk")
+    )
+    for member in members:
+        member.changes = campaigns.word_changes(campaign.representative.body, member.body)
+    return members
+
+
+@requires("dialogue.moderate_comment")
+@require_GET
+def campaign_detail(request, pk):
+    """A campaign as moderators see it: the representative text, every member and what it changed, one decision."""
+    campaign = get_object_or_404(Campaign.objects.select_related("statement", "representative"), pk=pk)
+    members = _campaign_members(campaign)
+    return render(
+        request,
+        "dialogue/moderation/campaign.html",
+        {
+            "section": "queue",
+            "campaign": campaign,
+            "members": members,
+            "waiting": [member for member in members if member.status == Comment.Status.PENDING],
+            "form": CampaignDecisionForm(campaign=campaign),
+        },
+    )
+
+
+@requires("dialogue.moderate_comment")
+@require_POST
+@reauthentication_required
+def campaign_decide(request, pk):
+    """
+    Approve or reject every waiting member of a campaign the moderator was shown, with one reason:
+    each comment its own transaction, event and email (services.campaign_decide). Like the bulk
+    decisions, allauth asks for the password again first unless it was given in the last minutes.
+    """
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CampaignDecisionForm(request.POST, campaign=campaign)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("dialogue:moderation-campaign", pk=campaign.pk)
+    action = form.cleaned_data["action"]
+    try:
+        result = services.campaign_decide(
+            campaign=campaign,
+            moderator=request.user,
+            action=action,
+            seen=form.cleaned_data["members"],
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
+    except services.DialogueError as error:
+        messages.error(request, error.message)
+        return redirect("dialogue:moderation-campaign", pk=campaign.pk)
+    if done := len(result.decided):
+        text = (
+            ngettext("%(count)d comment approved.", "%(count)d comments approved.", done)
+            if action == "approve"
+            else ngettext("%(count)d comment rejected.", "%(count)d comments rejected.", done)
+        )
+        messages.success(request, text % {"count": done})
+    for comment, why in result.refused:
+        messages.error(request, f"{comment.tracking_number}: {why}")
     return _back(request)
 
 

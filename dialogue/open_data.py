@@ -56,6 +56,7 @@ CSV_FIELDS = [
     "directive",
     "parent",
     "statement_version",
+    "campaign",
     "body",
     "attachments",
     "response",
@@ -84,6 +85,7 @@ def public_comments():
             "statement_id",
             "statement_version",
             "anonymous",
+            "campaign_id",
         )
         .annotate(
             # A comment published without its author's name never carries it, nor their own organisation.
@@ -152,6 +154,7 @@ def comment_record(comment: Comment, *, iso_times: bool = True) -> dict:
         "directive": comment.directive_id,
         "parent": comment.parent_tracking,
         "statement_version": comment.statement_version,
+        "campaign": comment.campaign_id,
         "body": comment.body,
         "responses": [
             {

@@ -56,6 +56,19 @@ def choice_label(choices) -> Callable[[object], str]:
     return lambda key: labels.get(key, NOT_KNOWN)
 
 
+def by_campaign(comments: QuerySet) -> list[tuple[str, int]]:
+    """Comments sent as part of a campaign (near-identical texts from several people) and the others (one query)."""
+    counted = comments.aggregate(
+        campaign=Count("pk", filter=Q(campaign__isnull=False)), individual=Count("pk", filter=Q(campaign__isnull=True))
+    )
+    return [(key, n) for key, n in counted.items() if n]
+
+
+CAMPAIGN_KINDS = {
+    "campaign": _("Part of a campaign (near-identical texts from several participants)"),
+    "individual": _("Individual submissions"),
+}
+
 # The tables of every outcome report, in this order (the record's page shows whatever is stored).
 FIGURES = [
     Figure(
@@ -88,6 +101,7 @@ FIGURES = [
         by_field("on_behalf_of__sector"),
         lambda key: OWN_NAME if key is None else choice_label(Stakeholder.Sector.choices)(key),
     ),
+    Figure("campaigns", _("Campaigns"), _("Submission"), by_campaign, CAMPAIGN_KINDS.__getitem__),
 ]
 
 

@@ -8,10 +8,11 @@ does, and a worker sends them, with retries, after the commit.
 """
 
 import datetime
+import logging
 import math
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -27,13 +28,14 @@ from pagecache.cache import invalidate_public_pages
 from priorities.models import Directive, Priority, Statement
 from safeguards.files import Checked, UnsafeFile, check_file
 
-from . import notifications
+from . import campaigns, notifications
 from .models import (
     ATTACHMENT_KINDS,
     REASON_REQUIRED,
     TEXT_CHANGED,
     Appeal,
     Attachment,
+    Campaign,
     Comment,
     Flag,
     Membership,
@@ -50,6 +52,7 @@ from .text import TRACKING_ALPHABET, clean_body, fingerprint, pseudonym
 
 Status = Comment.Status
 Action = ModerationEvent.Action
+logger = logging.getLogger(__name__)
 
 
 class DialogueError(Exception):
@@ -271,6 +274,7 @@ def comment_submit(
         _store_attachments(comment, checked)
     _event(comment, actor=author, action=Action.SUBMIT, from_status="")
     notifications.send_receipt(comment.pk)
+    _group_into_campaign(comment, campaigns.group)
     # The statement page shows how many comments await moderation.
     invalidate_public_pages(tags=[statement.cache_tag])
     return comment
@@ -353,6 +357,19 @@ def _store_attachments(comment: Comment, checked: list[tuple[File, Checked]]) ->
     comment.save(update_fields=["attachment_count", "attachments_text"])
 
 
+def _group_into_campaign(comment: Comment, grouping) -> None:
+    """
+    Group the comment into its campaign in the submission's transaction, in a savepoint of its own:
+    a failure of grouping leaves the comment submitted, ungrouped, and is logged.
+    """
+    try:
+        with transaction.atomic():
+            grouping(comment)
+    except Exception:
+        comment.refresh_from_db(fields=["campaign"])
+        logger.exception("Campaign grouping failed for comment %s; it stays ungrouped.", comment.tracking_number)
+
+
 @transaction.atomic
 def comment_edit(*, comment: Comment, author, body: str) -> Comment:
     """The author changes a pending comment; the fingerprint follows the new text."""
@@ -376,6 +393,7 @@ def comment_edit(*, comment: Comment, author, body: str) -> Comment:
         from_status=Status.PENDING,
         note=f"previous fingerprint {previous}",
     )
+    _group_into_campaign(comment, campaigns.regroup_after_edit)
     # Every moderator's queue is a shared fragment that declares no tags: this shows them the new
     # text at once. The statement's pages stay cached: a pending text is not on them.
     invalidate_public_pages(tags=())
@@ -525,6 +543,41 @@ def comment_hide(*, comment: Comment, moderator, seen: str, reason: str, note: s
 @transaction.atomic
 def comment_restore(*, comment: Comment, moderator, seen: str, note: str = "") -> Comment:
     return _decide(comment, moderator=moderator, action=Action.RESTORE, seen=seen, note=note)
+
+
+@dataclass
+class CampaignDecision:
+    decided: list = field(default_factory=list)  # the comments decided
+    refused: list = field(default_factory=list)  # (comment, why) for each the service refused
+
+
+def campaign_decide(
+    *, campaign: Campaign, moderator, action: str, seen: dict[int, str], reason: str = "", note: str = ""
+) -> CampaignDecision:
+    """
+    Approve or reject, with one reason, every member of a campaign the moderator was shown (`seen`:
+    comment id → fingerprint of the text shown). Each member goes through comment_approve or
+    comment_reject, in its own transaction: its own event and email, the conflict-of-interest and
+    "already decided" checks per comment; a member refused (another moderator decided it first, the
+    author edited it, it is the moderator's own) is reported and stops nothing else. Members that
+    joined after the page was shown are not in `seen` and wait for their own decision.
+    """
+    if action not in {Action.APPROVE, Action.REJECT}:
+        raise NotAllowed(_("A campaign can be approved or rejected."))
+    if reason_missing(action, reason):
+        raise NotAllowed(str(REASON_REQUIRED))
+    result = CampaignDecision()
+    for comment in Comment.objects.filter(campaign=campaign, pk__in=list(seen)).order_by("submitted_at", "pk"):
+        try:
+            if action == Action.APPROVE:
+                comment_approve(comment=comment, moderator=moderator, seen=seen[comment.pk])
+            else:
+                comment_reject(comment=comment, moderator=moderator, seen=seen[comment.pk], reason=reason, note=note)
+        except DialogueError as error:
+            result.refused.append((comment, error.message))
+        else:
+            result.decided.append(comment)
+    return result
 
 
 @transaction.atomic

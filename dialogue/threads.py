@@ -6,11 +6,12 @@ from functools import lru_cache
 
 import nh3
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.html import linebreaks, urlize
 from django.utils.safestring import SafeString, mark_safe
 
+from . import campaigns
 from .models import Attachment, Comment, OfficialResponse
 
 # A page of the conversation: whole threads, at most THREADS_PER_PAGE of them and, once the page
@@ -126,6 +127,11 @@ def thread_page(
     roots = Comment.objects.shown_in_thread().filter(statement=statement, depth=0).with_public_author()
     if whole:
         roots = roots.filter(tracking_number=whole)
+    # A campaign is read once: its first published member stands for the others ("and N similar submissions").
+    collapsed = Q(status=Comment.Status.APPROVED, campaign__isnull=False) & Exists(
+        Comment.objects.approved().filter(campaigns.earlier_member(), depth=0)
+    )
+    roots = roots.exclude(collapsed)
     if language:
         roots = roots.filter(language=language)
     if directive is not None:
@@ -150,7 +156,8 @@ def thread_page(
     page = Paginator(thread_pages(sizes), 1).get_page(page_number)
     on_page = page.object_list[0] if page.object_list else []
     position = {pk: n for n, pk in enumerate(on_page)}
-    threads = sorted(roots.order_by().filter(pk__in=on_page), key=lambda root: position[root.pk])
+    on_page_roots = roots.order_by().filter(pk__in=on_page).annotate(campaign_size=campaigns.published_size())
+    threads = sorted(on_page_roots, key=lambda root: position[root.pk])
     replies = list(
         Comment.objects.shown_in_thread()
         .filter(thread__in=[root.pk for root in threads], depth__gt=0)

@@ -47,6 +47,7 @@ urlpatterns = [
     path("dialogue/comments/<tracking:tracking>/appeal/", views.comment_appeal, name="comment-appeal"),
     path("dialogue/comments/<tracking:tracking>/files/<int:number>/", views.attachment_download, name="attachment"),
     path("dialogue/receipt/<tracking:tracking>/", views.receipt, name="receipt"),
+    path("dialogue/campaigns/<int:pk>/", views.campaign, name="campaign"),
     path("dialogue/mine/", views.my_submissions, name="mine"),
     path("dialogue/subscriptions/", views.subscriptions, name="subscriptions"),
     path("dialogue/statements/<slug:slug>/follow/", views.follow_statement, name="follow-statement"),
@@ -82,6 +83,8 @@ urlpatterns = [
     path("moderation/appeals/", moderation.appeals, name="moderation-appeals"),
     path("moderation/organisations/", organisation_views.moderation_organisations, name="moderation-organisations"),
     path("moderation/comments/<tracking:tracking>/", moderation.comment_detail, name="moderation-comment"),
+    path("moderation/campaigns/<int:pk>/", moderation.campaign_detail, name="moderation-campaign"),
+    path("moderation/campaigns/<int:pk>/decide/", moderation.campaign_decide, name="moderation-campaign-decide"),
     *[
         path(
             f"moderation/comments/<tracking:tracking>/{action}/",

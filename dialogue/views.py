@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from pagecache.cache import cache_public_page
+from pagecache.cache import PAGE_NUMBER, cache_public_page
 from priorities.models import Priority, Statement
 from safeguards.files import download_response
 from safeguards.ratelimit import rate_limit
 
-from . import notifications, services
+from . import campaigns, notifications, services
 from .adapter import ensure_stakeholder
 from .forms import (
     FILES_NOT_KEPT,
@@ -35,11 +35,12 @@ from .forms import (
     SubscriptionsForm,
     VerifyForm,
 )
-from .models import Appeal, Attachment, Comment, ModerationEvent, Stakeholder, Subscription, Support
+from .models import Appeal, Attachment, Campaign, Comment, ModerationEvent, Stakeholder, Subscription, Support
 from .personal_data import personal_data
 from .text import clean_body, fingerprint, normalise_tracking_number
 
 SUBMISSIONS_PER_PAGE = 25
+CAMPAIGN_MEMBERS_PER_PAGE = 50
 
 
 def _comment_page(request, *, form, statement, mode, comment=None, status=200):
@@ -327,6 +328,33 @@ DECISION_ACTIONS = [
     ModerationEvent.Action.APPEAL_UPHELD,
     ModerationEvent.Action.APPEAL_REVERSED,
 ]
+
+
+@cache_public_page(query={"page": PAGE_NUMBER})
+@require_GET
+def campaign(request, pk):
+    """
+    The published submissions of a campaign (the link "and N similar submissions" on the statement
+    page): the representative text once, the first published, then each submission with its author
+    and what it changed. Four queries whatever the campaign's size.
+    """
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("statement"), pk=pk, statement__in=Statement.objects.published()
+    )
+    published = (
+        Comment.objects.published().filter(campaign=campaign, parent__isnull=True).order_by("submitted_at", "pk")
+    )
+    representative = published.first()
+    if representative is None:
+        raise Http404
+    page = Paginator(published.with_public_author(), CAMPAIGN_MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    for member in page.object_list:
+        member.changes = campaigns.word_changes(representative.body, member.body)
+    return render(
+        request,
+        "dialogue/campaign.html",
+        {"campaign": campaign, "statement": campaign.statement, "representative": representative, "page": page},
+    )
 
 
 @cache_public_page

@@ -153,6 +153,10 @@ class CommentOut(Schema):
     statement_version: int = Field(
         ge=1, description="The version of the statement it was written on (1: the statement as published)."
     )
+    campaign: int | None = Field(
+        description="The campaign it belongs to, if any: near-identical texts from several participants "
+        "(listed at /{language}/dialogue/campaigns/{campaign}/)."
+    )
     body: str
     responses: list[ResponseOut]
     attachments: list[AttachmentOut]

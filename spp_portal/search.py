@@ -41,6 +41,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from dialogue.campaigns import published_size
 from dialogue.models import Comment, Organisation, Stakeholder
 from priorities.forms import StatementFilterForm
 from priorities.models import Directive, Priority, Statement
@@ -507,7 +508,12 @@ def _hydrate(rows, filters: Filters, queries, terms) -> list[Result]:
             texts = {lang: getattr(directive, f"text_{lang}") or "" for lang in filters.languages}
             found["directive", directive.pk] = Result("directive", directive, *_snippet(directive, texts, order, terms))
     if wanted["comment"]:
-        comments = Comment.objects.filter(pk__in=wanted["comment"]).with_public_author().select_related("statement")
+        comments = (
+            Comment.objects.filter(pk__in=wanted["comment"])
+            .with_public_author()
+            .select_related("statement")
+            .annotate(campaign_size=published_size())
+        )
         if queries is not None:
             comments = comments.annotate(
                 headline=Case(

@@ -323,6 +323,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENT_MAX_FILES + 5
 APPEAL_DAYS = env_int("APPEAL_DAYS", 30)
 # How long an invitation to join an organisation can be accepted (days after it was sent).
 ORGANISATION_INVITATION_DAYS = env_int("ORGANISATION_INVITATION_DAYS", 14)
+# Campaigns (dialogue/campaigns.py): a submission joins an earlier one from another author on the
+# same statement when the Jaccard similarity of their word shingles reaches this threshold. Off
+# (CAMPAIGN_GROUPING=0) nothing is grouped: `make bench` measures submission both ways.
+CAMPAIGN_GROUPING = env_bool("CAMPAIGN_GROUPING", True)
+CAMPAIGN_SIMILARITY = float(os.environ.get("CAMPAIGN_SIMILARITY", "0.8"))
 # Distinct reports that hide a published comment until a moderator reviews it.
 FLAG_THRESHOLD = env_int("FLAG_THRESHOLD", 3)
 # The version of the terms of participation a new stakeholder accepts (recorded with the date).

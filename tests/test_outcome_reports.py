@@ -182,6 +182,19 @@ class TestPublishingRules:
 
 
 class TestFigures:
+    def test_the_figures_count_a_campaign_apart_from_individual_submissions(self, statement, publisher, moderator):
+        letter = "We ask the three governments to publish the border wait-time targets every year, after consulting"
+        for town in ("Tijuana", "Mexicali"):
+            make_comment(statement, body=f"{letter} the municipalities of {town}.", approve_by=moderator)
+        make_comment(statement, body="A different view entirely: inspections should move inland.", approve_by=moderator)
+        report = write_report(statement)
+        close_period(statement, publisher)
+        report = outcome_report_publish(report=report, by=publisher)
+        assert counts(report, "campaigns") == {
+            "Part of a campaign (near-identical texts from several participants)": 2,
+            "Individual submissions": 1,
+        }
+
     def test_the_figures_count_the_published_comments(self, statement, publisher, conversation):
         report = write_report(statement)
         close_period(statement, publisher)

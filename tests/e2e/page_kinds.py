@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 
+from dialogue.models import Comment
 from priorities.models import Statement, StatementDocument
 from tests.factories import make_comment, make_moderator, make_publisher, make_statement, make_user
 from tests.files import docx_bytes, pdf_bytes, upload
@@ -59,6 +60,7 @@ PUBLIC = [
     PageKind("api-reference", "/{lang}/api/"),
     PageKind("moderation-policy", "/{lang}/dialogue/moderation-policy/"),
     PageKind("moderation-report", "/{lang}/dialogue/moderation-report/"),
+    PageKind("campaign", "/{lang}/dialogue/campaigns/{campaign}/"),
     PageKind("verify", "/{lang}/dialogue/verify/"),
     # The link at the foot of a follower's email: no sign-in needed.
     PageKind("unsubscribe", "/{lang}/dialogue/unsubscribe/{unsubscribe}/"),
@@ -103,6 +105,7 @@ MODERATOR = [
     PageKind("moderation-published-comment", "/{lang}/moderation/comments/{published}/"),
     PageKind("moderation-appeals", "/{lang}/moderation/appeals/"),
     PageKind("moderation-organisations", "/{lang}/moderation/organisations/"),
+    PageKind("moderation-campaign", "/{lang}/moderation/campaigns/{campaign}/"),
     PageKind("audit-log", "/{lang}/moderation/log/"),
 ]
 PUBLISHER = [
@@ -259,6 +262,17 @@ def build_world() -> dict:
         user=cooperative, name=LONG_WORD, country="US", sector="business", website=LONG_LINK, registry_id="401103153"
     )
     invitation = organisations.invitation_send(organisation=waiting, inviter=cooperative, email=stakeholder.email)
+    # A campaign (issue 15): a form letter sent with small edits by five participants, two published.
+    letter = (
+        f"We, the undersigned members of {LONG_WORD}, ask the three governments to publish the border "
+        f"wait-time targets every year and to consult the municipalities first: {LONG_LINK}"
+    )
+    copies = [
+        make_comment(statement, author=make_user(display_name=f"{LONG_NAME} {n}"), body=f"{letter} Signed {n}.")
+        for n in range(5)
+    ]
+    for copy in copies[:2]:
+        services.comment_approve(comment=copy, moderator=moderator, seen=copy.fingerprint)
     return {
         "users": {"stakeholder": stakeholder, "moderator": moderator, "publisher": publisher},
         "paths": {
@@ -274,6 +288,7 @@ def build_world() -> dict:
             "unsubscribe": unsubscribe_token(stakeholder, "statement", statement),
             "organisation": organisation.pk,
             "invitation": invitation.token,
+            "campaign": Comment.objects.get(pk=copies[0].pk).campaign_id,
         },
     }
 
