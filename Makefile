@@ -36,7 +36,7 @@ install-dev: $(VENV)/.dev
 
 run: install messages
 	$(DEV_ENV) $(MANAGE) migrate --noinput -v 0
-	$(DEV_ENV) $(MANAGE) seed_demo --comments 40
+	$(DEV_ENV) $(MANAGE) seed_demo --comments 40 --showcase
 	@echo ""
 	@echo "Serving the portal on http://127.0.0.1:8000/ (SQLite, db.sqlite3). Sign in with an account above."
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000

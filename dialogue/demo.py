@@ -12,8 +12,9 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import models
 
+from . import organisations, services
 from .demo_corpus import CorpusWriter
-from .models import Comment, ModerationEvent, RejectionReason, Stakeholder
+from .models import Comment, ModerationEvent, Organisation, RejectionReason, Stakeholder
 from .text import fingerprint
 
 PARTICIPANTS = 60
@@ -201,3 +202,67 @@ class CommentSeeder:
                     )
                 )
         ModerationEvent.objects.bulk_create(events, batch_size=self.BATCH)
+
+
+SHOWCASE_ORGANISATION = "Canadian Manufacturers Forum"
+SHOWCASE_LETTER = (
+    "As members of the North American trucking community we ask the three governments to publish "
+    "the border wait-time targets every year and to report on them at each leaders' meeting."
+)
+
+
+def seed_showcase(statement, say) -> None:
+    """
+    Once each, what a consultation carries beside single comments, so `make run` shows it: the demo
+    stakeholder's organisation verified by the demo moderator with a comment on its behalf, a comment
+    published without its author's name, and a form letter sent by five participants (a campaign,
+    three published, two waiting in the queue). Through the real services; skipped when already there.
+    """
+    if Organisation.objects.filter(name=SHOWCASE_ORGANISATION).exists():
+        return
+    User = get_user_model()
+    stakeholder = User.objects.get(email="stakeholder@example.com")
+    moderator = User.objects.get(email="moderator@example.com")
+    participants = CommentSeeder(statement, say).participants()
+
+    def approve(comment):
+        services.comment_approve(comment=comment, moderator=moderator, seen=comment.fingerprint)
+
+    forum = organisations.organisation_register(
+        user=stakeholder,
+        name=SHOWCASE_ORGANISATION,
+        country="CA",
+        sector=Stakeholder.Sector.INDUSTRY_ASSOCIATION,
+        website="https://manufacturers-forum.example.com/",
+        registry_id="775530-12345-7",
+    )
+    organisations.organisation_decide(
+        organisation=forum, moderator=moderator, verify=True, note="Demo: registration number and website checked."
+    )
+    approve(
+        services.comment_submit(
+            author=stakeholder,
+            statement=statement,
+            body="Our members ask for one customs data set shared by the three countries, published in advance.",
+            language="en",
+            on_behalf_of=forum,
+        )
+    )
+    approve(
+        services.comment_submit(
+            author=participants[4],
+            statement=statement,
+            body="Los transportistas pequeños necesitan horarios de inspección conocidos con anticipación.",
+            language="es",
+            anonymous=True,
+        )
+    )
+    for number, (participant, town) in enumerate(
+        zip(participants[10:15], ["Windsor", "Laredo", "Nogales", "Detroit", "Buffalo"], strict=True)
+    ):
+        letter = services.comment_submit(
+            author=participant, statement=statement, body=f"{SHOWCASE_LETTER} Sent from {town}.", language="en"
+        )
+        if number < 3:
+            approve(letter)
+    say("Showcase: a verified organisation with a comment on its behalf, an anonymous comment, a campaign of five.")

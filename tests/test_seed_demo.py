@@ -4,7 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from dialogue.models import Campaign, Comment
 from priorities.models import Statement
+from tests.pages import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +78,17 @@ def test_demo_comments_read_like_a_consultation(settings):
         assert median < 0.08 and shares[0] > 4 * median, f"{language}: a few common words, a long tail of rare ones"
         if language == "en":
             assert len(own_words & set(in_comments)) > 100, "the statement's own words are in the conversation"
+
+
+def test_the_showcase_shows_an_organisation_an_anonymous_comment_and_a_campaign_once(settings, client):
+    """`make run` seeds what a consultation carries beside single comments, visible on the statement page."""
+    settings.DEBUG = True
+    call_command("seed_demo", comments=10, showcase=True)
+    call_command("seed_demo", comments=10, showcase=True)
+    [campaign] = Campaign.objects.all()
+    assert campaign.members.count() == 5
+    assert Comment.objects.filter(anonymous=True).count() == 1
+    page = visible_text(client.get("/en/statements/2008-02-28-joint-statement-los-cabos/").content.decode())
+    assert "Dana Stakeholder, on behalf of Canadian Manufacturers Forum — verified" in page
+    assert "Anonymous participant" in page
+    assert "and 2 similar submissions" in page

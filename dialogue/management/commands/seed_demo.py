@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from dialogue.demo import CommentSeeder
+from dialogue.demo import CommentSeeder, seed_showcase
 from dialogue.models import Stakeholder
 from priorities.models import Directive, Priority, ProgressNote, Statement
 
@@ -59,12 +59,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--pending", type=int, default=0, help="Extra comments awaiting moderation on --on.")
         parser.add_argument("--on", default=SEED_STATEMENT, metavar="SLUG", help="Statement for --comments/--pending.")
+        parser.add_argument(
+            "--showcase",
+            action="store_true",
+            help="On --on, also a verified organisation's comment, an anonymous one and a campaign (make run).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Show what would be created, change nothing.")
         parser.add_argument(
             "--totp", action="store_true", help="Only print the demo officials' current two-factor code."
         )
 
-    def handle(self, *args, statements, comments, pending, on, dry_run, verbosity, totp, **options):
+    def handle(self, *args, statements, comments, pending, on, showcase, dry_run, verbosity, totp, **options):
         if not settings.DEBUG:
             raise CommandError("seed_demo creates demo accounts and data; it only runs with DJANGO_DEBUG=1.")
         if totp:
@@ -79,11 +84,13 @@ class Command(BaseCommand):
             self.seed_accounts()
             self.open_seed_statement()
             self.seed_statements(statements)
-            if comments or pending:
+            if comments or pending or showcase:
                 statement = Statement.objects.filter(slug=on).first()
                 if statement is None:
                     raise CommandError(f"No statement has the slug {on!r}.")
                 CommentSeeder(statement, self.say).seed(comments, pending)
+                if showcase:
+                    seed_showcase(statement, self.say)
             if dry_run:
                 transaction.set_rollback(True)
                 self.say("Dry run: nothing was saved.")
