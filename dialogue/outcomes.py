@@ -59,9 +59,9 @@ def choice_label(choices) -> Callable[[object], str]:
 def by_campaign(comments: QuerySet) -> list[tuple[str, int]]:
     """Comments sent as part of a campaign (near-identical texts from several people) and the others (one query)."""
     counted = comments.aggregate(
-        campaign=Count("pk", filter=Q(campaign__isnull=False)), individual=Count("pk", filter=Q(campaign__isnull=True))
+        in_campaign=Count("pk", filter=Q(campaign__isnull=False)), alone=Count("pk", filter=Q(campaign__isnull=True))
     )
-    return [(key, n) for key, n in counted.items() if n]
+    return [(key, n) for key, n in (("campaign", counted["in_campaign"]), ("individual", counted["alone"])) if n]
 
 
 CAMPAIGN_KINDS = {

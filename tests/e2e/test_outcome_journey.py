@@ -1,14 +1,16 @@
 """
 Journey: "What we heard" (issue 15 item 6). After a statement's comment period closes, a publisher
 writes the outcome report in English, French and Spanish in the admin, publishes it (giving the
-password again, like every publishing step), and the public finds it from the statement page, in
-each language, with the figures of the conversation as they were at publication.
+password again, like every publishing step); the statement's French follower is emailed in French,
+and the public finds it from the statement page, in each language, with the figures of the
+conversation as they were at publication.
 """
 
 import datetime
 import re
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -53,6 +55,9 @@ def test_a_publisher_publishes_what_we_heard_after_the_period_closes(page, new_p
         body_fr="Texte.",
         body_es="Texto.",
     )
+    # A French participant follows the statement (as tests/e2e/test_follow_journey.py does through its page).
+    follower = make_user("amelie@example.ca", preferred_language="fr", country="CA")
+    dialogue_services.subscription_set(user=follower, topic="statement", statement=statement, delivery="immediate")
     answered = make_comment(statement, author=make_user(country="CA"), approve_by=moderator)
     make_comment(statement, author=make_user(country="MX"), language="es", approve_by=moderator)
     dialogue_services.response_post(
@@ -90,6 +95,10 @@ def test_a_publisher_publishes_what_we_heard_after_the_period_closes(page, new_p
     expect(admin.locator(".messagelist")).to_contain_text("The report is published.")
     report = OutcomeReport.objects.get(statement=statement)
     assert report.is_published() and report.figures["total"] == 2 and report.figures["answered"] == 1
+    # The follower is told, in French, with the report's French address.
+    told = [message for message in mail.outbox if message.to == [follower.email] and "entendu" in message.subject]
+    assert len(told) == 1, [message.subject for message in mail.outbox if message.to == [follower.email]]
+    assert f"/fr/statements/{statement.slug}/what-we-heard/" in told[0].body
 
     # The public: the statement page links it, in each language, and it reads in that language.
     public = new_page()
