@@ -92,8 +92,9 @@ def _comment(comment_id: int) -> Comment:
     return Comment.objects.select_related("author__stakeholder", "statement").get(pk=comment_id)
 
 
-def send_receipt(comment_id: int) -> int:
-    return _send(_comment(comment_id), "receipt")
+def send_receipt(comment_id: int, *, comment: Comment | None = None) -> int:
+    """The receipt of a submission; `comment` if the caller has it with its author and statement."""
+    return _send(comment or _comment(comment_id), "receipt")
 
 
 def send_decision(comment_id: int) -> int:

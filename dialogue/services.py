@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -123,11 +123,18 @@ def generate_tracking_number() -> str:
     return f"SPP-{chars[:4]}-{chars[4:]}"
 
 
-def _event(comment, *, actor, action, from_status, reason="", note=""):
+class SubqueryCount(Subquery):
+    """The number of rows of a queryset, as a column of another query (one round trip for both)."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
+def _event(comment, *, actor, action, from_status, reason="", note="", actor_name=None):
     return ModerationEvent.objects.create(
         comment=comment,
         actor=actor,
-        actor_name=_actor_name(actor),
+        actor_name=_actor_name(actor) if actor_name is None else actor_name,
         action=action,
         from_status=from_status,
         to_status=comment.status,
@@ -176,14 +183,38 @@ def comment_submit(
     """
     now = at or timezone.now()
     body = clean_body(body)
-    if not _has_verified_email(author):
+    # One submission at a time per stakeholder, so the rate limit and duplicate checks hold: the lock
+    # first, then the checks in a statement of their own (read committed: it sees what committed while
+    # this one waited). Each is one round trip: the lock reads whether the address is verified, the
+    # second reads the statement, the stakeholder's recent comments and an earlier identical one.
+    stakeholder = (
+        Stakeholder.objects.select_for_update(of=("self",))
+        .filter(user=author)
+        .annotate(email_verified=Exists(EmailAddress.objects.filter(user=author, verified=True)))
+        .first()
+    )
+    verified = stakeholder.email_verified if stakeholder is not None else _has_verified_email(author)
+    if not verified:
         raise NotAllowed(_("Please verify your email address before you take part."))
     if on_behalf_of is not None:
         _check_on_behalf_of(on_behalf_of, author, anonymous)
     checked = _check_files(files)
-    # One submission at a time per stakeholder, so the rate limit and duplicate checks hold.
-    Stakeholder.objects.select_for_update().filter(user=author).first()
-    statement = Statement.objects.get(pk=statement.pk)
+    limit, window = settings.COMMENT_RATE_LIMIT
+    recent = Comment.objects.filter(author=author, submitted_at__gt=now - datetime.timedelta(seconds=window))
+    # The fingerprint covers the attached files (their SHA-256), as the receipt does.
+    digest = fingerprint(body, [check.sha256 for _file, check in checked])
+    statement = (
+        Statement.objects.filter(pk=statement.pk)
+        .annotate(
+            recent_comments=SubqueryCount(recent.order_by().values("pk")),
+            duplicate=Exists(
+                Comment.objects.filter(author=author, statement=OuterRef("pk"), fingerprint=digest).exclude(
+                    status=Status.WITHDRAWN
+                )
+            ),
+        )
+        .get()
+    )
     if statement.status == Statement.Status.WITHDRAWN:
         raise NotAllowed(WITHDRAWN_STATEMENT)
     if not statement.is_open_for_comments(at=now):
@@ -197,9 +228,7 @@ def comment_submit(
                 "The comment period for this statement is closed. Your comment was not submitted; its text is below."
             )
         )
-    limit, window = settings.COMMENT_RATE_LIMIT
-    recent = Comment.objects.filter(author=author, submitted_at__gt=now - datetime.timedelta(seconds=window))
-    if recent.count() >= limit:
+    if statement.recent_comments >= limit:
         oldest = recent.order_by("submitted_at").values_list("submitted_at", flat=True).first()
         raise RateLimited(
             _(
@@ -210,13 +239,7 @@ def comment_submit(
             retry_after=max(1, math.ceil((oldest + datetime.timedelta(seconds=window) - now).total_seconds())),
         )
     _check_attachment_rate(author, count=len(checked), now=now)
-    digest = fingerprint(body, [check.sha256 for _file, check in checked])
-    duplicate = (
-        Comment.objects.filter(author=author, statement=statement, fingerprint=digest)
-        .exclude(status=Status.WITHDRAWN)
-        .exists()
-    )
-    if duplicate:
+    if statement.duplicate:
         raise DuplicateComment(_("You have already submitted exactly this comment on this statement."))
 
     depth = 0
@@ -272,8 +295,17 @@ def comment_submit(
         comment.thread_id = comment.pk
     if checked:
         _store_attachments(comment, checked)
-    _event(comment, actor=author, action=Action.SUBMIT, from_status="")
-    notifications.send_receipt(comment.pk)
+    # The event and the receipt use the rows read above rather than reading them again.
+    _event(
+        comment,
+        actor=author,
+        action=Action.SUBMIT,
+        from_status="",
+        actor_name=stakeholder.display_name if stakeholder is not None else None,
+    )
+    if stakeholder is not None:
+        author.stakeholder = stakeholder
+    notifications.send_receipt(comment.pk, comment=comment)
     _group_into_campaign(comment, campaigns.group)
     # The statement page shows how many comments await moderation.
     invalidate_public_pages(tags=[statement.cache_tag])

@@ -1,3 +1,5 @@
+import functools
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -23,4 +25,6 @@ class StatementFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = statement_years()
+        # Read when the field is rendered or a year is to be checked, not for every form built: the
+        # search page renders its filters once per cache generation (spp_portal/search.py).
+        self.fields["year"].choices = functools.cache(statement_years)  # read once per form

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection, connections, router
 from django.db.models import Case, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value, When
@@ -50,6 +51,10 @@ from safeguards.ratelimit import rate_limit
 LANGUAGE_CONFIGS = {"en": "english", "fr": "french", "es": "spanish"}
 MAX_QUERY_LENGTH = 200
 RESULTS_PER_PAGE = 20
+# The most matches of one kind that are ranked: the newest CANDIDATES (and one more, to know there are
+# more). A word common in a large consultation matches tens of thousands of comments; finding, counting
+# and ranking all of them cost more than the page (issue 17), while no one reads past the first pages.
+CANDIDATES = 1_000
 MAX_TERMS = 12
 SNIPPET_CHARS = 220
 # Private-use characters mark the matches in a headline: the text around them is escaped,
@@ -232,8 +237,7 @@ def _page(text: str, filters: Filters, page_number):
     queries = {lang: full_text_query(text, lang) for lang in LANGUAGE_CONFIGS} if full_text else None
     terms = terms_of(text)
     parts = [_matches(searched, filters, queries, terms) for searched in SEARCHED]
-    # UNION ALL: the parts never overlap (kind differs), so no DISTINCT has to compare them.
-    page = CountingPaginator(parts[0].union(*parts[1:], all=True), RESULTS_PER_PAGE).get_page(page_number)
+    page = CountingPaginator(parts, RESULTS_PER_PAGE).get_page(page_number)
     page.object_list = _hydrate(page.object_list, filters, queries, terms)
     return page
 
@@ -242,38 +246,74 @@ class CountingPaginator(Paginator):
     """
     A page of the matches and their number in one query (count(*) OVER ()): the matches are found,
     and ranked, once. A page past the last costs a count and the last page (two more queries).
+
+    `object_list` is one query per kind, each its newest CANDIDATES + 1 matches: only the newest
+    CANDIDATES of each kind are ranked, counted and shown. When a kind has more, `capped` is set and
+    the page says "more than 1,000 results" (`cap`): the pages are the most relevant of the newest.
     """
 
     ORDER = "rank DESC, date DESC, kind, item"
 
     def _check_object_list_is_ordered(self):
-        """The union is ordered by the query around it (ORDER), not by the ORM."""
+        """Each part is ordered by date for its cap; the page by ORDER."""
+
+    def _union(self):
+        """UNION ALL of the parts (they never overlap: kind differs), each wrapped for its ORDER BY and LIMIT."""
+        sqls, params = [], []
+        for part in self.object_list:
+            try:
+                sql, part_params = part.query.sql_with_params()
+            except EmptyResultSet:  # a kind the filters leave out (statements, when filtered by author)
+                continue
+            sqls.append(f"SELECT * FROM ({sql}) AS part{len(sqls)}")  # noqa: S608 - Django's SQL
+            params += part_params
+        return " UNION ALL ".join(sqls), params
+
+    def _numbered(self):
+        """
+        The matches, each numbered among the newest of its kind (the parts' one row more than
+        CANDIDATES shows that there are more, and is not shown), with the highest number of all.
+        """
+        sql, params = self._union()
+        return (
+            "SELECT *, max(newest) OVER () AS most FROM ("  # noqa: S608 - Django's SQL
+            f"SELECT *, row_number() OVER (PARTITION BY kind ORDER BY date DESC, item DESC) AS newest FROM ({sql}) AS u"
+            ") AS numbered",
+            params,
+        )
 
     def get_page(self, number):
         try:
             number = max(1, int(number))
         except (TypeError, ValueError):
             number = 1
+        self.cap, self.capped = CANDIDATES, False
         rows, total = self._rows(number)
         if not rows and number > 1:
-            sql, params = self.object_list.query.sql_with_params()
-            with connections[self.object_list.db].cursor() as cursor:
-                cursor.execute(f"SELECT count(*) FROM ({sql}) AS matches", params)  # noqa: S608 - Django's SQL
-                total = cursor.fetchone()[0]
+            sql, params = self._numbered()
+            with connections[self.object_list[0].db].cursor() as cursor:
+                cursor.execute(
+                    f"SELECT count(*), max(most) FROM ({sql}) AS flagged WHERE newest <= %s",  # noqa: S608
+                    [*params, CANDIDATES],
+                )
+                total, most = cursor.fetchone()
+            self.capped = (most or 0) > CANDIDATES
             number = max(1, -(-total // self.per_page))
             rows, total = self._rows(number) if total else ([], 0)
         self.__dict__["count"] = total  # Paginator.count is a cached_property: no COUNT query
         return self._get_page(rows, number, self)
 
     def _rows(self, number):
-        sql, params = self.object_list.query.sql_with_params()
-        with connections[self.object_list.db].cursor() as cursor:
+        sql, params = self._numbered()
+        with connections[self.object_list[0].db].cursor() as cursor:
             cursor.execute(
-                f"SELECT kind, item, rank, date, count(*) OVER () FROM ({sql}) AS matches "  # noqa: S608 - Django's SQL
-                f"ORDER BY {self.ORDER} LIMIT %s OFFSET %s",
-                [*params, self.per_page, (number - 1) * self.per_page],
+                f"SELECT kind, item, rank, date, count(*) OVER (), most FROM ({sql}) AS flagged "  # noqa: S608
+                f"WHERE newest <= %s ORDER BY {self.ORDER} LIMIT %s OFFSET %s",
+                [*params, CANDIDATES, self.per_page, (number - 1) * self.per_page],
             )
             found = cursor.fetchall()
+        if found:
+            self.capped = found[0][5] > CANDIDATES
         return [row[:4] for row in found], (found[0][4] if found else 0)
 
 
@@ -378,7 +418,10 @@ def _columns(queryset, kind: str, rank, date):
     if hasattr(queryset, "rewrite"):
         # modeltranslation's values_list() reorders annotations; the UNION needs Django's own.
         queryset = queryset.rewrite(False)
-    return queryset.values_list("kind", "item", "rank", "date")
+    # The newest first, for the cap: the index on (status, date) finds them without visiting every match.
+    return queryset.values_list("kind", "item", "rank", "date").order_by(F("date").desc(), F("item").desc())[
+        : CANDIDATES + 1
+    ]
 
 
 def _icontains_all(fields: list[str], terms: list[str]) -> Q:
@@ -566,11 +609,24 @@ def _marked(text: str) -> SafeString:
 # --- The page ------------------------------------------------------------------
 
 
+FILTERS = ("priority", "year", "language", "country", "sector")
+
+
+def filters_key(form: SearchForm) -> str:
+    """
+    What the filters' markup depends on, for a valid form: their values as sent. Valid values are
+    choices, so there are only as many keys as combinations of choices, whatever a visitor sends.
+    Rendering the five fields with crispy-forms cost more than a search (issue 17); the choices
+    (priorities, years) are the record's, hence the fragment's tag.
+    """
+    return repr([form.data.get(name, "") for name in FILTERS])
+
+
 @rate_limit("search", "SEARCH_RATE_LIMIT")
 def search_view(request):
     """Search page: the form, a clear message for a query that cannot be searched, or a page of results."""
     form = SearchForm(request.GET)
-    form.is_valid()  # filters that do not validate are ignored
+    valid = form.is_valid()  # filters that do not validate are ignored
     data = form.cleaned_data
     text = data.get("q")
     if text is not None:
@@ -600,5 +656,6 @@ def search_view(request):
             "page": page,
             "query_string": query_string.urlencode(),
             "full_text": uses_full_text(),
+            "filters_key": filters_key(form) if valid else "",
         },
     )

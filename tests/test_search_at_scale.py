@@ -1,7 +1,10 @@
 """Search that scales (issue 17 item 3): stored vectors, accents, stemming, typos, ranking; SQLite unchanged."""
 
+import datetime
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from dialogue.demo import CommentSeeder
 from dialogue.models import Comment
@@ -219,10 +222,34 @@ class TestPagination:
         assert page.paginator.count == 25 and page.paginator.num_pages == 2 and len(page.object_list) == 20
         assert "25 results" in response.text and "Page 1 of 2" in response.text
         # past the last page: nothing there, so a count, then the last page (two more queries); the
-        # cache generation is known now
-        with django_assert_num_queries(2 + 1 + 2 + 1):
+        # cache generation is known now, and the filters (with their choices) are a shared fragment
+        with django_assert_num_queries(2 + 2):
             response = client.get("/en/search/", {"q": "freight remark", "page": "999"})
         page = response.context["page"]
         assert page.number == 2 and len(page.object_list) == 5 and page.paginator.count == 25
         ranked = [obj for _kind, obj in found(client, "freight remark", page="2")[1]]
         assert ranked == [result.object for result in page.object_list]
+
+    def test_only_the_newest_matches_are_ranked_and_counted_beyond_the_cap(
+        self, client, statement, moderator, monkeypatch
+    ):
+        """A common word matches tens of thousands of comments: the newest are ranked, the count says "more than"."""
+        monkeypatch.setattr(portal_search, "CANDIDATES", 3)
+        comments = [
+            make_comment(statement, body=f"Quokka crossings, remark {number}", approve_by=moderator)
+            for number in range(5)
+        ]
+        base = timezone.now() - datetime.timedelta(days=1)
+        for number, comment in enumerate(comments):
+            Comment.objects.filter(pk=comment.pk).update(submitted_at=base + datetime.timedelta(minutes=number))
+        response = client.get("/en/search/", {"q": "quokka"})
+        page = response.context["page"]
+        assert "More than 3 results" in response.text and "5 results" not in response.text
+        assert page.paginator.count == 3 and page.paginator.num_pages == 1
+        assert {result.object.pk for result in page.object_list} == {comment.pk for comment in comments[2:]}
+        # a page past the candidates is the last one shown
+        last = client.get("/en/search/", {"q": "quokka", "page": "2"}).context["page"]
+        assert last.number == 1 and len(last.object_list) == 3
+        # under the cap, the exact number
+        monkeypatch.setattr(portal_search, "CANDIDATES", 5)
+        assert "5 results" in client.get("/en/search/", {"q": "quokka"}).text
