@@ -224,7 +224,7 @@ class TestTheStatementPage:
                 assert client.get(f"{subject.get_absolute_url()}?order=newest").status_code == 200
             return len(queries)
 
-        assert count(statement) == count(never) == 11  # as pinned in test_statement_page.py
+        assert count(statement) == count(never) == 12  # as pinned in test_statement_page.py
 
     def test_directive_anchors_are_the_same_after_an_amendment(self, client, statement, publisher):
         directive = statement.directives.first()

@@ -105,8 +105,11 @@ def test_comment_journey_completes_with_the_keyboard_alone(new_page, conversatio
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "the comment box shows no focus"
     page.keyboard.type("Typed with the keyboard only: border crossings need longer opening hours.")
-    page.keyboard.press("Tab")
-    assert page.evaluate("() => document.activeElement.id") == "id_language"
+    # Then the language, the files to attach, the organisation to speak for (this stakeholder belongs to
+    # one) and "Publish without my name", each in turn.
+    for field in ("id_language", "id_attachments", "id_on_behalf_of", "id_anonymous"):
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.id") == field
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "Submit for moderation"
     page.keyboard.press("Enter")
