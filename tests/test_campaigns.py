@@ -169,7 +169,7 @@ class TestModeration:
         client.force_login(moderator)
         html = client.get("/en/moderation/").text
         assert "Campaign: 5 similar submissions wait" in html
-        assert "2 comments wait, oldest first." in html, "the campaign is one item beside the other comment"
+        assert "2 items wait, oldest first" in html, "the campaign is one item beside the other comment"
         assert "Apply to the 1 comment on this page" in html, "the campaign is decided with its own action"
         assert html.count('name="shown"') == 1
         assert html.count(f'href="/en/moderation/comments/{alone.tracking_number}/"') == 1

@@ -98,7 +98,7 @@ class TestQueue:
         assert "history: 1 approved, 1 rejected" in html
         assert "Veteran · Mexico · Labour · CTM" in html
         assert "In reply to Veteran:" in html and "An earlier published one." in html
-        assert "waiting" in html and "2 comments wait, oldest first." in html
+        assert "waiting" in html and "2 items wait, oldest first" in html
         assert "2 pending" in html, "the count shows in the navigation"
 
     def test_filters(self, client, statement, moderator):
@@ -141,7 +141,7 @@ class TestQueue:
         client.post(f"/en/moderation/comments/{first.tracking_number}/approve/", {"seen": first.fingerprint})
         html = client.get("/en/moderation/").text
         assert "First in the cached queue." not in html and "Second in the cached queue." in html
-        assert "1 comment waits, oldest first." in html
+        assert "1 item waits, oldest first" in html
 
     def test_the_bulk_form_does_not_list_every_comment_again(self, client, statement, moderator):
         """Comments are chosen with one checkbox each on the page, not a <select> of the whole table."""
