@@ -15,9 +15,11 @@ from django.utils.text import format_lazy
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from pagecache.cache import cached_fragment
 from priorities.models import Priority, Statement
 
 from .models import (
+    MEMBERSHIPS,
     REASON_REQUIRED,
     TEXT_CHANGED,
     Comment,
@@ -268,7 +270,7 @@ class CommentForm(CommentTextForm):
         # its reason); without any, the choice is not offered (and anything posted is refused).
         organisations = Organisation.objects.filter(memberships__user=author) if author else Organisation.objects.none()
         self.fields["on_behalf_of"].queryset = organisations
-        self.offers_organisations = author is not None and organisations.exists()
+        self.offers_organisations = author is not None and MEMBERSHIPS.exists(user=author.pk)
         if not self.offers_organisations:
             self.fields["on_behalf_of"].widget = forms.HiddenInput()
 
@@ -341,17 +343,29 @@ class CommentForm(CommentTextForm):
 
 
 def about_choices(statement):
-    choices = [("", _("The statement as a whole"))]
+    """
+    What a comment may be about, in the reader's language: the same for every form of the statement
+    until the record changes (every submission's form asks; submissions do not change the record).
+    """
+    return cached_fragment(
+        f"about-choices:{statement.pk}:{statement.updated_at.isoformat()}",
+        lambda: _about_choices(statement),
+        tags=[Statement.RECORD_TAG],
+    )
+
+
+def _about_choices(statement):
+    choices = [("", str(_("The statement as a whole")))]
     priorities = [(f"priority:{p.pk}", p.title) for p in statement.priorities.all()]
     if priorities:
-        choices.append((_("A priority it addresses"), priorities))
+        choices.append((str(_("A priority it addresses")), priorities))
     # The whole text of each directive: a choice cut short could be mistaken for another.
     directives = [
         (f"directive:{d.pk}", f"{d.priority.title}: {d.text}")
         for d in statement.directives.select_related("priority").order_by("priority__order", "order")
     ]
     if directives:
-        choices.append((_("One of its directives"), directives))
+        choices.append((str(_("One of its directives")), directives))
     return choices
 
 

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from priorities.models import Priority, Statement
 from safeguards.files import KINDS
 
+from .precompiled import PrecompiledQuery
+
 
 class Stakeholder(models.Model):
     """A participant's public profile. The display name, never the email, is shown beside comments."""
@@ -246,10 +248,12 @@ class OrganisationInterest:
     """
 
     def __init__(self, moderator):
-        self.organisations = set(Membership.objects.filter(user=moderator).values_list("organisation_id", flat=True))
-        self.members = set(
-            Membership.objects.filter(organisation__in=self.organisations).values_list("user_id", flat=True)
-        ) - {moderator.pk}
+        self.organisations = {membership.organisation_id for membership in MEMBERSHIPS.objects(user=moderator.pk)}
+        self.members = set()
+        if self.organisations:
+            self.members = set(
+                Membership.objects.filter(organisation__in=self.organisations).values_list("user_id", flat=True)
+            ) - {moderator.pk}
 
     @classmethod
     def of(cls, moderator, *, fresh: bool = False) -> "OrganisationInterest":
@@ -258,6 +262,12 @@ class OrganisationInterest:
             interest = cls(moderator)
             moderator._organisation_interest = interest
         return interest
+
+
+# A user's memberships (their organisations), asked on every moderation page: compiled once.
+MEMBERSHIPS = PrecompiledQuery(
+    Membership, lambda user: Membership.objects.filter(user_id=user).only("organisation_id"), "user"
+)
 
 
 # The rules of a comment's shape, each written once: the forms, the services, the database

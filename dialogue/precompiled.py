@@ -19,7 +19,7 @@ _FIRST_MARK = -987_654_321
 
 
 class PrecompiledQuery:
-    """`build(**values)` gives the queryset; `objects(**values)` and `exists(**values)` run it."""
+    """`build(**values)` gives the queryset; `objects(**values)`, `rows(**values)` and `exists(**values)` run it."""
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet], *names: str):
         self.model, self.build, self.names = model, build, names
@@ -29,6 +29,14 @@ class PrecompiledQuery:
         """The queryset's rows, as model instances (only the fields it selects are loaded)."""
         alias, sql, params = self._sql(values, exists=False)
         return list(self.model.objects.db_manager(alias).raw(sql, params))
+
+    def rows(self, **values) -> list[dict]:
+        """The queryset's rows as dictionaries of its columns: no model instances built (for a template)."""
+        alias, sql, params = self._sql(values, exists=False)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def exists(self, **values) -> bool:
         alias, sql, params = self._sql(values, exists=True)

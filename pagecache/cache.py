@@ -218,25 +218,43 @@ def cached_fragment(name: str, render: Callable[[], Any], *, tags: Iterable[str]
     generation, expires_at = _current_generation()
     generation = _joined(generation, _declared(tags))
     key = f"public-pages:fragment:{generation}:{get_language()}:{hashlib.sha256(name.encode()).hexdigest()}"
-    # A fragment never changes under its key (a change starts a new generation, hence a new
-    # key), so this process keeps the last few it used and skips reading them back from the
-    # shared cache: for a 1,000-comment thread that read is most of a signed-in page's cost.
+    value = _recall(key)
+    if value is None:
+        value = render()
+        timeout = _seconds_until(expires_at)
+        if timeout > 0:
+            _keep(key, value, timeout)
+    return value
+
+
+def _recall(key: str) -> Any:
+    """
+    A fragment (or a signed-in page's skeleton) stored under `key`, or None. It never changes under
+    its key (a change starts a new generation, hence a new key), so this process keeps the last few
+    it used and skips reading them back from the shared cache: for a 1,000-comment thread that read
+    is most of a signed-in page's cost.
+    """
     with _recent_lock:
         value = _recent_fragments.get(key)
         if value is not None:
             _recent_fragments.move_to_end(key)
             return value
     value = cache.get(key)
-    if value is None:
-        value = render()
-        timeout = _seconds_until(expires_at)
-        if timeout > 0:
-            cache.set(key, value, timeout)
+    if value is not None:
+        _remember(key, value)
+    return value
+
+
+def _keep(key: str, value: Any, timeout: int) -> None:
+    cache.set(key, value, timeout)
+    _remember(key, value)
+
+
+def _remember(key: str, value: Any) -> None:
     with _recent_lock:
         _recent_fragments[key] = value
         while len(_recent_fragments) > RECENT_FRAGMENTS:
             _recent_fragments.popitem(last=False)
-    return value
 
 
 def public_pages_expire_at() -> float:

@@ -128,6 +128,10 @@ class Statement(models.Model):
     def get_absolute_url(self):
         return reverse("priorities:statement-detail", kwargs={"slug": self.slug})
 
+    # The page-cache tag of what shows only the published record (no conversation): dropped by the
+    # record's own changes (which drop every page), kept through comments, approvals and responses.
+    RECORD_TAG = "record"
+
     @staticmethod
     def cache_tag_for(slug: str) -> str:
         """The page-cache tag of everything shown about one statement: its page, feeds, exports, figures."""

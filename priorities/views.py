@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from pagecache.cache import PAGE_NUMBER, SLUG, YEAR, cache_public_page, cached_fragment
+from pagecache.readers import share_signed_in_page
 from safeguards.files import download_response
 
 from .forms import StatementFilterForm
@@ -21,7 +22,7 @@ from .versions import compare
 STATEMENTS_PER_PAGE = 10
 # Pages that show only the published record: a change to a conversation leaves them cached (the
 # record's own changes drop every page).
-RECORD = ["record"]
+RECORD = [Statement.RECORD_TAG]
 LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
 # What a comment opened from a directive or priority link is about: directive:12, priority:7.
 ABOUT = re.compile(r"(directive|priority):[-a-z0-9]{1,80}")
@@ -75,18 +76,25 @@ def statement_list(request):
 # The conversation below the record reads these (dialogue's comment_thread and comment_form tags):
 # the thread's order, language, page and subject (a directive, a priority), the one thread shown
 # whole (its "Show all N replies" link); the form's subject.
-@cache_public_page(
-    query={
-        "order": {"newest", "oldest", "support"},
-        "lang": LANGUAGE_CODES,
-        "page": PAGE_NUMBER,
-        "directive": DIRECTIVE_ID,
-        "priority": SLUG,
-        "about": ABOUT,
-        "thread": TRACKING_NUMBER,
-    },
-    tags=lambda request, slug: [Statement.cache_tag_for(slug)],
-)
+STATEMENT_QUERY = {
+    "order": {"newest", "oldest", "support"},
+    "lang": LANGUAGE_CODES,
+    "page": PAGE_NUMBER,
+    "directive": DIRECTIVE_ID,
+    "priority": SLUG,
+    "about": ABOUT,
+    "thread": TRACKING_NUMBER,
+}
+
+
+def statement_tags(request, slug):
+    return [Statement.cache_tag_for(slug)]
+
+
+# Anonymous readers get the page from the page cache; signed-in stakeholders a skeleton they share,
+# with their own parts (the comment form and their pending comments, flash messages, CSRF token).
+@cache_public_page(query=STATEMENT_QUERY, tags=statement_tags)
+@share_signed_in_page(query=STATEMENT_QUERY, tags=statement_tags)
 def statement_detail(request, slug):
     """One statement with its directives grouped by priority; publishers may preview unpublished ones."""
     # A published statement is the same row for every reader: kept once per cache generation

@@ -103,7 +103,7 @@ PAGES = [
         "/en/moderation/",
         0.25,
         MODERATOR,
-        markers=(SIGNED_IN, "comments wait, oldest first."),
+        markers=(SIGNED_IN, "items wait, oldest first"),
     ),
     Page(
         "search, 1,200 distinct queries",

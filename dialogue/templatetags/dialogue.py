@@ -25,10 +25,11 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from pagecache.cache import SLUG, cached_fragment
+from pagecache.readers import CSRF_SLOT, csrf_token, reader_part, render_part
 from priorities.models import Directive, Priority, Statement
 
 from ..forms import CommentForm
-from ..models import Comment, Membership, RejectionReason
+from ..models import MEMBERSHIPS, Comment, RejectionReason
 from ..precompiled import PrecompiledQuery
 from ..threads import ConversationCounts, conversation_counts, render_comment_text, thread_page
 
@@ -68,50 +69,59 @@ MY_PENDING = PrecompiledQuery(
         Comment.objects.pending()
         .filter(statement_id=statement, author_id=author)
         .order_by("submitted_at")
-        .only("tracking_number", "body")
+        .values("tracking_number", "body")
     ),
     "statement",
     "author",
 )
 
 
-@register.inclusion_tag("dialogue/includes/comment_form.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def comment_form(context, statement):
-    request = context["request"]
+    """The form, or why there is none: the reader's own part of a page whose rest readers may share."""
+    return mark_safe(render_part(context["request"], "comment-form", (statement,)))  # noqa: S308 - our own template
+
+
+# Where a reader's own pending comments go in a comment section kept for every reader.
+PENDING_SLOT = "pagecache-pending-comments-slot"
+
+
+@reader_part("comment-form")
+def comment_form_part(request, statement) -> str:
+    """The reader's comments awaiting moderation on this statement, and the form (or the way to sign in)."""
     user = request.user
-    mine = []
-    form_html = ""
-    if user.is_authenticated:
-        mine = MY_PENDING.objects(statement=statement.pk, author=user.pk)
-        if statement.is_open_for_comments():
-            about = request.GET.get("about", "")
-            # A member of an organisation chooses whether to comment on its behalf: their own form.
-            member = Membership.objects.filter(user=user).exists()
+    context = {"request": request, "user": user, "statement": statement, "form_html": "", "pending_html": ""}
+    if not user.is_authenticated:
+        return render_to_string("dialogue/includes/comment_form.html", context)
+    mine = MY_PENDING.rows(statement=statement.pk, author=user.pk)
+    pending_html = render_to_string("dialogue/includes/my_pending.html", {"my_pending": mine}) if mine else ""
+    if not statement.is_open_for_comments():
+        return render_to_string("dialogue/includes/comment_form.html", context | {"pending_html": pending_html})
+    about = request.GET.get("about", "")
+    # A member of an organisation chooses whether to comment on its behalf: their own form.
+    member = MEMBERSHIPS.exists(user=user.pk)
 
-            def render():
-                author = user if member else None
-                return render_crispy_form(CommentForm(statement=statement, author=author, initial={"about": about}))
+    def render(csrf_token, pending_html):
+        author = user if member else None
+        form = CommentForm(statement=statement, author=author, initial={"about": about})
+        form_html = mark_safe(render_crispy_form(form))  # noqa: S308 - rendered by crispy from our own form
+        return render_to_string(
+            "dialogue/includes/comment_form.html",
+            context | {"form_html": form_html, "csrf_token": csrf_token, "pending_html": pending_html},
+        )
 
-            # The empty form is the same for every signed-in reader of the statement in one language
-            # (the CSRF token is outside it): rendered once per cache generation, as crispy and the
-            # choice of directives cost more than the rest of the page. `about` is visitor input: a
-            # preselected one is rendered each time rather than filling the cache with variants.
-            form_html = (
-                cached_fragment(
-                    f"comment-form:{statement.pk}:{statement.updated_at.isoformat()}",
-                    render,
-                    tags=[statement.cache_tag],
-                )
-                if not (about or member)
-                else render()
-            )
-    return {
-        "request": request,
-        "user": user,
-        "statement": statement,
-        "form_html": mark_safe(form_html),  # noqa: S308 - rendered by crispy from our own form
-        "my_pending": mine,
-    }
+    if about or member:
+        return render(csrf_token(request), pending_html)
+    # Otherwise the section is the same for every signed-in reader of the statement in one language
+    # but for the CSRF token and their pending comments: rendered once per cache generation (crispy
+    # and the choice of directives cost more than the rest of the page), the reader's own put in.
+    # `about` is visitor input: a preselected one is rendered each time rather than filling the cache.
+    section = cached_fragment(
+        f"comment-section:{statement.pk}:{statement.updated_at.isoformat()}",
+        lambda: render(CSRF_SLOT, PENDING_SLOT),
+        tags=[statement.cache_tag],
+    )
+    return section.replace(PENDING_SLOT, pending_html).replace(CSRF_SLOT, csrf_token(request))
 
 
 @register.simple_tag(name="conversation_counts")

@@ -1,9 +1,13 @@
-"""{% shared_fragment %}: markup rendered once per cache generation for every reader allowed to see it."""
+"""
+{% shared_fragment %}: markup rendered once per cache generation for every reader allowed to see it;
+{% reader_part %}: a reader's own part of a page whose skeleton readers share (pagecache/readers.py).
+"""
 
 from django import template
 from django.utils.safestring import mark_safe
 
 from ..cache import cached_fragment
+from ..readers import render_part
 
 register = template.Library()
 
@@ -44,3 +48,13 @@ def shared_fragment(parser, token):
     nodelist = parser.parse(("endshared_fragment",))
     parser.delete_first_token()
     return SharedFragmentNode(nodelist, parts, tags)
+
+
+@register.simple_tag(takes_context=True)
+def reader_part(context, name, *args):
+    """
+    {% reader_part "name" arg … %}: the reader's own part, rendered by the function registered as
+    `name` (pagecache.readers.reader_part) for every request, also when the rest of the page is
+    shared. Never inside a {% shared_fragment %}.
+    """
+    return mark_safe(render_part(context.get("request"), name, args))  # noqa: S308 - the part's own escaped HTML

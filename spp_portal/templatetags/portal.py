@@ -1,13 +1,24 @@
-"""Template helpers for the layout: language switcher and hreflang links."""
+"""Template helpers for the layout: language switcher and hreflang links, the reader's flash messages."""
 
 from functools import lru_cache
 
 from django import template
 from django.conf import settings
+from django.contrib.messages import get_messages
+from django.template.loader import render_to_string
 from django.urls import translate_url
 from django.utils.translation import get_language
 
+from pagecache.readers import reader_part
+
 register = template.Library()
+
+
+@reader_part("messages")
+def messages_part(request) -> str:
+    """The flash messages of this request ({% reader_part "messages" %} in base.html): each reader's own."""
+    messages = get_messages(request)
+    return render_to_string("includes/messages.html", {"messages": messages}) if messages else ""
 
 
 @register.simple_tag(takes_context=True)
