@@ -3,7 +3,7 @@
 import time
 from urllib.parse import urlencode, urlsplit
 
-from allauth.mfa.utils import is_mfa_enabled
+from allauth.mfa.models import Authenticator
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from dialogue.precompiled import PrecompiledQuery
 from dialogue.roles import is_official
 from safeguards import events
 from safeguards.events import security_event
@@ -155,6 +156,15 @@ class OfficialSessionMiddleware:
             parts = urlsplit(referer)
             return parts.path + (f"?{parts.query}" if parts.query else "")
         return reverse("home")
+
+
+# allauth's is_mfa_enabled(user): any authenticator of the user's. Asked on every page of the officials,
+# so compiled once (dialogue/precompiled.py) rather than built by the ORM each time.
+HAS_AUTHENTICATOR = PrecompiledQuery(Authenticator, lambda user: Authenticator.objects.filter(user_id=user), "user")
+
+
+def is_mfa_enabled(user) -> bool:
+    return HAS_AUTHENTICATOR.exists(user=user.pk)
 
 
 class RequireMFAForOfficialsMiddleware:
