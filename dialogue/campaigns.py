@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce
 from priorities.models import Statement
 
 from .models import Campaign, CampaignBand, Comment
+from .precompiled import PrecompiledQuery
 
 SHINGLE_WORDS = 3
 MIN_WORDS = 10
@@ -156,25 +157,40 @@ def group(comment: Comment) -> int | None:
     return comment.campaign_id
 
 
-def most_similar(comment: Comment, bands: list[int]) -> Comment | None:
-    """The earlier comment most similar to this one, at least CAMPAIGN_SIMILARITY, that it may join (one query)."""
+def _candidates(*, comment, statement, author, **bands):
+    """The earlier top-level comments on the statement sharing the most bands with this one, that it may join."""
     shared = (
-        CampaignBand.objects.filter(band__in=bands)
-        .exclude(comment=comment)
+        CampaignBand.objects.filter(band__in=[bands[name] for name in BAND_NAMES])
+        .exclude(comment_id=comment)
         .values("comment")
         .annotate(n=Count("*"))
         .order_by("-n", "comment")
         .values_list("comment", flat=True)[:MAX_CANDIDATES]
     )
     # Neither the author's own comments nor a campaign they already belong to: one comment per author.
-    their_campaigns = Comment.objects.filter(author_id=comment.author_id, campaign__isnull=False).values("campaign")
-    candidates = (
-        Comment.objects.filter(pk__in=shared, statement_id=comment.statement_id, parent__isnull=True)
+    their_campaigns = Comment.objects.filter(author_id=author, campaign__isnull=False).values("campaign")
+    return (
+        Comment.objects.filter(pk__in=shared, statement_id=statement, parent__isnull=True)
         .exclude(status=Comment.Status.WITHDRAWN)
-        .exclude(author_id=comment.author_id)
+        .exclude(author_id=author)
         .filter(Q(campaign__isnull=True) | ~Q(campaign__in=their_campaigns))
         .only("pk", "body", "campaign_id", "submitted_at")
         .order_by("submitted_at", "pk")
+    )
+
+
+BAND_NAMES = [f"band{number}" for number in range(BANDS)]
+# Asked by every submission: compiled once per process (building it cost more than running it).
+CANDIDATES = PrecompiledQuery(Comment, _candidates, "comment", "statement", "author", *BAND_NAMES)
+
+
+def most_similar(comment: Comment, bands: list[int]) -> Comment | None:
+    """The earlier comment most similar to this one, at least CAMPAIGN_SIMILARITY, that it may join (one query)."""
+    candidates = CANDIDATES.objects(
+        comment=comment.pk,
+        statement=comment.statement_id,
+        author=comment.author_id,
+        **dict(zip(BAND_NAMES, bands, strict=True)),
     )
     mine = shingles(comment.body)
     best, best_score = None, settings.CAMPAIGN_SIMILARITY
