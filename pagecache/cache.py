@@ -378,6 +378,11 @@ def _is_shareable(request: HttpRequest, response: HttpResponse) -> bool:
     # The middleware below the view add these cookies only on the way out, so look at the causes.
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # a CSRF token was rendered
         return False
+    return _left_no_trace(request)
+
+
+def _left_no_trace(request: HttpRequest) -> bool:
+    """Rendering the page changed nothing of the visitor's: their session, their flash messages."""
     session = getattr(request, "session", None)
     if session is not None and session.modified:
         return False

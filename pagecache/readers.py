@@ -48,6 +48,7 @@ from .cache import (
     _joined,
     _keep,
     _keep_declared_parameters,
+    _left_no_trace,
     _private,
     _recall,
     _seconds_until,
@@ -212,8 +213,4 @@ def _is_skeleton(request: HttpRequest, response: HttpResponse) -> bool:
         return False
     if "no-store" in response.get("Cache-Control", ""):
         return False
-    session = getattr(request, "session", None)
-    if session is not None and session.modified:
-        return False
-    messages = getattr(request, "_messages", None)
-    return not (messages is not None and messages.added_new)
+    return _left_no_trace(request)
