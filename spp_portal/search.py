@@ -262,7 +262,7 @@ class CountingPaginator(Paginator):
         sqls, params = [], []
         for part in self.object_list:
             try:
-                sql, part_params = part.query.sql_with_params()
+                sql, part_params = (part if isinstance(part, RawPart) else part.query).sql_with_params()
             except EmptyResultSet:  # a kind the filters leave out (statements, when filtered by author)
                 continue
             sqls.append(f"SELECT * FROM ({sql}) AS part{len(sqls)}")  # noqa: S608 - Django's SQL
@@ -325,13 +325,15 @@ class Searched:
     rows: Callable[[], QuerySet]
     priority: str  # the lookup that the priority filter applies to
     year: str  # the lookup that the year filter applies to (the statement's year, as in the archive)
-    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite)
+    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite, without full_text_table)
     vector: Callable[[str], StoredVector]  # their stored vector in a language (PostgreSQL)
     date: str
     # A comment is written in one language (its `language`) and indexed only under it; the
     # record has a text per language. Only comments have an author, so only they take the
     # author's filters (country, sector) and the language filter as a filter on rows.
     written_in_one_language: bool = False
+    # SQLite: the FTS5 table that indexes the published rows' text, rowid their id (dialogue/migrations/0019).
+    full_text_table: str | None = None
 
 
 SEARCHED = [
@@ -362,6 +364,7 @@ SEARCHED = [
         vector=comment_vector,
         date="submitted_at",
         written_in_one_language=True,
+        full_text_table="dialogue_comment_fts",
     ),
 ]
 
@@ -389,6 +392,8 @@ def _rows(searched: Searched, filters: Filters) -> QuerySet:
 def _matches(searched: Searched, filters: Filters, queries, terms):
     """The one query builder: the (kind, item, rank, date) rows of one kind that match (PostgreSQL or SQLite)."""
     rows = _rows(searched, filters)
+    if queries is None and searched.full_text_table:
+        return _full_text_matches(searched, rows, terms)
     if queries is None:
         fields = dict.fromkeys(field for lang in filters.languages for field in searched.text_fields(lang))
         rows = rows.filter(_icontains_all(list(fields), terms))
@@ -422,6 +427,40 @@ def _columns(queryset, kind: str, rank, date):
     return queryset.values_list("kind", "item", "rank", "date").order_by(F("date").desc(), F("item").desc())[
         : CANDIDATES + 1
     ]
+
+
+@dataclass(frozen=True)
+class RawPart:
+    """One kind's (kind, item, rank, date) rows written in SQL, for the UNION beside the QuerySets."""
+
+    sql: str
+    params: list
+    db: str
+
+    def sql_with_params(self):
+        return self.sql, self.params
+
+
+def _full_text_matches(searched: Searched, rows: QuerySet, terms: list[str]) -> "RawPart | QuerySet":
+    """
+    SQLite: the newest CANDIDATES + 1 of `rows` whose text has a word beginning with each term,
+    found by the FTS5 index, which walks its matches newest first (rowid DESC) and stops there;
+    ranked by bm25() (below 0, lower is better) brought into [0, 1), higher better.
+    """
+    table = searched.full_text_table
+    # Each term a quoted prefix; terms are letters and digits only (terms_of), so nothing to escape.
+    match = " ".join(f'"{term}"*' for term in terms)
+    try:
+        base, params = rows.order_by().values(found_id=F("pk"), found_date=F(searched.date)).query.sql_with_params()
+    except EmptyResultSet:
+        return rows  # nothing can match: the UNION leaves it out
+    sql = (
+        f"SELECT %s AS kind, {table}.rowid AS item, "  # noqa: S608 - names from the code, values as parameters
+        f"-bm25({table}) / (1 - bm25({table})) AS rank, found.found_date AS date "
+        f"FROM {table} JOIN ({base}) AS found ON found.found_id = {table}.rowid "
+        f"WHERE {table} MATCH %s ORDER BY {table}.rowid DESC LIMIT %s"
+    )
+    return RawPart(sql, [searched.kind, *params, match, CANDIDATES + 1], rows.db)
 
 
 def _icontains_all(fields: list[str], terms: list[str]) -> Q:
