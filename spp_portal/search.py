@@ -24,6 +24,7 @@ search that finds nothing on PostgreSQL adds one query for the corrections, and,
 any, the same queries for the corrected text.
 """
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from django.db import connection, connections, router
 from django.db.models import Case, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat, Greatest, Replace
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -233,13 +235,76 @@ def search(text: str, filters: Filters, *, page_number=None):
 
 
 def _page(text: str, filters: Filters, page_number):
-    full_text = uses_full_text()
-    queries = {lang: full_text_query(text, lang) for lang in LANGUAGE_CONFIGS} if full_text else None
+    queries = _full_text_queries(text)
     terms = terms_of(text)
-    parts = [_matches(searched, filters, queries, terms) for searched in SEARCHED]
-    page = CountingPaginator(parts, RESULTS_PER_PAGE).get_page(page_number)
+    page = CountingPaginator(_all_matches(text, filters), RESULTS_PER_PAGE).get_page(page_number)
     page.object_list = _hydrate(page.object_list, filters, queries, terms)
     return page
+
+
+def _full_text_queries(text: str) -> dict[str, SearchQuery] | None:
+    return {lang: full_text_query(text, lang) for lang in LANGUAGE_CONFIGS} if uses_full_text() else None
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The UNION ALL of each kind's (kind, item, rank, date) rows that match: SQL, and the database it runs on."""
+
+    sql: str
+    params: list
+    db: str
+
+
+def _union(parts, db: str) -> Matches:
+    """UNION ALL of the parts (they never overlap: kind differs), each wrapped for its ORDER BY and LIMIT."""
+    sqls, params = [], []
+    for part in parts:
+        try:
+            sql, part_params = (part if isinstance(part, RawPart) else part.query).sql_with_params()
+        except EmptyResultSet:  # a kind the filters leave out (statements, when filtered by author)
+            continue
+        sqls.append(f"SELECT * FROM ({sql}) AS part{len(sqls)}")  # noqa: S608 - Django's SQL
+        params += part_params
+    return Matches(" UNION ALL ".join(sqls), params, db)
+
+
+# Building the three kinds' querysets and compiling them cost more than running them (issue 17):
+# without filters, a search's SQL differs from another's only in its words (as many as it has) and
+# the time, so it is built once per process for each shape, with marks where those go, and the
+# values are swapped in. The querysets (_matches) stay the one place where the query is written.
+_TEXT_MARK, _TERM_MARK = "\ue010", "\ue011"
+_TIME_MARK = datetime.datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=datetime.UTC)
+_compiled: dict[tuple, Matches] = {}
+
+
+def _all_matches(text: str, filters: Filters) -> Matches:
+    db = router.db_for_read(Comment)
+    terms = terms_of(text)
+    if filters != Filters():
+        return _union(_parts(text, filters, terms), db)
+    key = (db, connections[db].vendor, get_language(), len(terms))
+    compiled = _compiled.get(key)
+    if compiled is None:
+        marks = [f"{_TERM_MARK}{number}{_TERM_MARK}" for number in range(len(terms))]
+        compiled = _compiled[key] = _union(_parts(_TEXT_MARK, filters, marks, now=_TIME_MARK), db)
+    ops = connections[db].ops
+    marked_time, now = (ops.adapt_datetimefield_value(moment) for moment in (_TIME_MARK, timezone.now()))
+
+    def value(param):
+        if param == _TEXT_MARK:  # PostgreSQL's query text
+            return text
+        if isinstance(param, str) and _TERM_MARK in param:  # SQLite's words, in LIKE patterns and the MATCH
+            for number, term in enumerate(terms):
+                param = param.replace(f"{_TERM_MARK}{number}{_TERM_MARK}", term)
+            return param
+        return now if param == marked_time else param
+
+    return Matches(compiled.sql, [value(param) for param in compiled.params], db)
+
+
+def _parts(text: str, filters: Filters, terms: list[str], *, now=None) -> list:
+    queries = _full_text_queries(text)
+    return [_matches(searched, filters, queries, terms, now=now) for searched in SEARCHED]
 
 
 class CountingPaginator(Paginator):
@@ -247,7 +312,7 @@ class CountingPaginator(Paginator):
     A page of the matches and their number in one query (count(*) OVER ()): the matches are found,
     and ranked, once. A page past the last costs a count and the last page (two more queries).
 
-    `object_list` is one query per kind, each its newest CANDIDATES + 1 matches: only the newest
+    `object_list` is the Matches, one query per kind, each its newest CANDIDATES + 1 matches: only the newest
     CANDIDATES of each kind are ranked, counted and shown. When a kind has more, `capped` is set and
     the page says "more than 1,000 results" (`cap`): the pages are the most relevant of the newest.
     """
@@ -257,24 +322,12 @@ class CountingPaginator(Paginator):
     def _check_object_list_is_ordered(self):
         """Each part is ordered by date for its cap; the page by ORDER."""
 
-    def _union(self):
-        """UNION ALL of the parts (they never overlap: kind differs), each wrapped for its ORDER BY and LIMIT."""
-        sqls, params = [], []
-        for part in self.object_list:
-            try:
-                sql, part_params = (part if isinstance(part, RawPart) else part.query).sql_with_params()
-            except EmptyResultSet:  # a kind the filters leave out (statements, when filtered by author)
-                continue
-            sqls.append(f"SELECT * FROM ({sql}) AS part{len(sqls)}")  # noqa: S608 - Django's SQL
-            params += part_params
-        return " UNION ALL ".join(sqls), params
-
     def _numbered(self):
         """
         The matches, each numbered among the newest of its kind (the parts' one row more than
         CANDIDATES shows that there are more, and is not shown), with the highest number of all.
         """
-        sql, params = self._union()
+        sql, params = self.object_list.sql, self.object_list.params
         return (
             "SELECT *, max(newest) OVER () AS most FROM ("  # noqa: S608 - Django's SQL
             f"SELECT *, row_number() OVER (PARTITION BY kind ORDER BY date DESC, item DESC) AS newest FROM ({sql}) AS u"
@@ -291,7 +344,7 @@ class CountingPaginator(Paginator):
         rows, total = self._rows(number)
         if not rows and number > 1:
             sql, params = self._numbered()
-            with connections[self.object_list[0].db].cursor() as cursor:
+            with connections[self.object_list.db].cursor() as cursor:
                 cursor.execute(
                     f"SELECT count(*), max(most) FROM ({sql}) AS flagged WHERE newest <= %s",  # noqa: S608
                     [*params, CANDIDATES],
@@ -305,7 +358,7 @@ class CountingPaginator(Paginator):
 
     def _rows(self, number):
         sql, params = self._numbered()
-        with connections[self.object_list[0].db].cursor() as cursor:
+        with connections[self.object_list.db].cursor() as cursor:
             cursor.execute(
                 f"SELECT kind, item, rank, date, count(*) OVER (), most FROM ({sql}) AS flagged "  # noqa: S608
                 f"WHERE newest <= %s ORDER BY {self.ORDER} LIMIT %s OFFSET %s",
@@ -322,7 +375,7 @@ class Searched:
     """One kind of result: which rows may be found, how the filters apply to them, what text is searched."""
 
     kind: str
-    rows: Callable[[], QuerySet]
+    rows: Callable[..., QuerySet]  # given `now`: what is public then (the clock's time when None)
     priority: str  # the lookup that the priority filter applies to
     year: str  # the lookup that the year filter applies to (the statement's year, as in the archive)
     text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite, without full_text_table)
@@ -339,7 +392,7 @@ class Searched:
 SEARCHED = [
     Searched(
         kind="statement",
-        rows=lambda: Statement.objects.published(),
+        rows=lambda now: Statement.objects.published(now=now),
         priority="priorities",
         year="release_date__year",
         text_fields=lambda lang: [f"title_{lang}", f"summary_{lang}", f"body_{lang}"],
@@ -348,7 +401,7 @@ SEARCHED = [
     ),
     Searched(
         kind="directive",
-        rows=lambda: Directive.objects.published(),
+        rows=lambda now: Directive.objects.published(now=now),
         priority="priority",
         year="statement__release_date__year",
         text_fields=lambda lang: [f"text_{lang}"],
@@ -357,7 +410,7 @@ SEARCHED = [
     ),
     Searched(
         kind="comment",
-        rows=lambda: Comment.objects.published(),
+        rows=lambda now: Comment.objects.published(now=now),
         priority="priority",
         year="statement__release_date__year",
         text_fields=lambda lang: ["body", "attachments_text"],
@@ -369,9 +422,9 @@ SEARCHED = [
 ]
 
 
-def _rows(searched: Searched, filters: Filters) -> QuerySet:
+def _rows(searched: Searched, filters: Filters, now=None) -> QuerySet:
     """The public rows of one kind that the filters leave."""
-    rows = searched.rows()
+    rows = searched.rows(now)
     if searched.written_in_one_language:
         author_filters = {
             "language": filters.language,
@@ -389,9 +442,9 @@ def _rows(searched: Searched, filters: Filters) -> QuerySet:
     return rows
 
 
-def _matches(searched: Searched, filters: Filters, queries, terms):
+def _matches(searched: Searched, filters: Filters, queries, terms, *, now=None):
     """The one query builder: the (kind, item, rank, date) rows of one kind that match (PostgreSQL or SQLite)."""
-    rows = _rows(searched, filters)
+    rows = _rows(searched, filters, now)
     if queries is None and searched.full_text_table:
         return _full_text_matches(searched, rows, terms)
     if queries is None:

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -275,6 +276,35 @@ class TestSQLiteFullTextIndex:
         assert plan.startswith("SCAN dialogue_comment_fts VIRTUAL TABLE"), plan
         assert "TEMP B-TREE" not in plan, plan
         assert params[-1] == portal_search.CANDIDATES + 1
+
+
+class TestCompiledOnce:
+    def test_a_search_without_filters_is_built_once_per_shape_with_its_own_words_and_time(
+        self, client, statement, moderator, monkeypatch
+    ):
+        """The SQL is built once for each number of words; each search still has its own words and the clock's time."""
+        monkeypatch.setattr(portal_search, "_compiled", {})
+        built = []
+        build = portal_search._parts
+        monkeypatch.setattr(
+            portal_search, "_parts", lambda *args, **kwargs: built.append(args) or build(*args, **kwargs)
+        )
+        quokka = make_comment(statement, body="Quokka crossings at dawn.", approve_by=moderator)
+        wombat = make_comment(statement, body="Wombat crossings at dusk.", approve_by=moderator)
+        assert comments(found(client, "quokka")[1]) == [quokka.tracking_number]
+        assert comments(found(client, "wombat")[1]) == [wombat.tracking_number]
+        assert len(built) == 1
+        assert comments(found(client, "quokka dawn")[1]) == [quokka.tracking_number]
+        assert len(built) == 2  # two words: another shape
+        # a statement scheduled for tomorrow is found tomorrow, by the same SQL
+        make_statement(title_en="Numbat habitats", published_at=timezone.now() + datetime.timedelta(days=1))
+        assert found(client, "numbat")[1] == []
+        with time_machine.travel(timezone.now() + datetime.timedelta(days=2)):
+            assert [kind for kind, _obj in found(client, "numbat")[1]] == ["statement"]
+        assert len(built) == 2
+        # with a filter the SQL is built for the request
+        assert comments(found(client, "wombat", language="en")[1]) == [wombat.tracking_number]
+        assert len(built) == 3
 
 
 class TestPagination:
