@@ -14,9 +14,14 @@ It composes both apps, so it lives in the project package. Two engines, one page
   for their highlighted snippets (ts_headline, with configurations that unaccent each word, so the
   accented word as written is marked). A query that finds nothing is tried once more with each
   misspelt word replaced by the closest word of the published texts (pg_trgm; corrected_text).
-- SQLite (the embedded default): every word must appear (icontains) in one of the fields;
-  newest first; a snippet around the first word found, with the words marked.
+- SQLite (the embedded default): every word must begin a word of the text, case and accents
+  ignored. Comments through an FTS5 index of the approved ones (dialogue_comment_fts, kept by
+  triggers, dialogue/migrations/0019), which hands over the newest matches first and ranks them
+  with bm25(); statements and directives, a few dozen, with icontains (rank 0, after the comments).
+  A snippet around the first word found, with the words marked.
 
+Without filters the UNION's SQL is built once per process for each number of words, and each
+search swaps in its words and the time (_all_matches): building it cost more than running it.
 One page of results costs a fixed number of queries: one for the page over the UNION of the
 three kinds (kind, id, rank, date) and the number of matches with it (CountingPaginator), then
 one query per kind on the page to fetch the objects (with their headlines on PostgreSQL). A
@@ -476,7 +481,8 @@ def _columns(queryset, kind: str, rank, date):
     if hasattr(queryset, "rewrite"):
         # modeltranslation's values_list() reorders annotations; the UNION needs Django's own.
         queryset = queryset.rewrite(False)
-    # The newest first, for the cap: the index on (status, date) finds them without visiting every match.
+    # The newest first, for the cap: the index on (status, date) finds them without visiting every match
+    # (SQLite's comments: _full_text_matches, by id).
     return queryset.values_list("kind", "item", "rank", "date").order_by(F("date").desc(), F("item").desc())[
         : CANDIDATES + 1
     ]
@@ -769,7 +775,6 @@ def search_view(request):
             "problem": problem,
             "page": page,
             "query_string": query_string.urlencode(),
-            "full_text": uses_full_text(),
             "filters_key": filters_key(form) if valid else "",
         },
     )
