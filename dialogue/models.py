@@ -297,8 +297,8 @@ class CommentQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=Comment.Status.APPROVED)
 
-    def published(self):
-        return self.approved().filter(statement__in=Statement.objects.published())
+    def published(self, *, now=None):
+        return self.approved().filter(statement__in=Statement.objects.published(now=now))
 
     def shown_in_thread(self):
         return self.filter(status__in=[Comment.Status.APPROVED, Comment.Status.HIDDEN])

@@ -33,9 +33,9 @@ class Priority(models.Model):
 
 
 class StatementQuerySet(models.QuerySet):
-    def published(self):
-        """Statements the public may read: published, and not scheduled for later."""
-        return self.filter(status=Statement.Status.PUBLISHED, published_at__lte=timezone.now())
+    def published(self, *, now=None):
+        """Statements the public may read: published, and not scheduled for later than `now` (by default, the clock)."""
+        return self.filter(status=Statement.Status.PUBLISHED, published_at__lte=now or timezone.now())
 
     def open_for_comments(self):
         now = timezone.now()
@@ -228,9 +228,9 @@ class Statement(models.Model):
 
 
 class DirectiveQuerySet(models.QuerySet):
-    def published(self):
+    def published(self, *, now=None):
         """Directives of published statements (what "published" means is StatementQuerySet.published)."""
-        return self.filter(statement__in=Statement.objects.published())
+        return self.filter(statement__in=Statement.objects.published(now=now))
 
 
 class Directive(models.Model):

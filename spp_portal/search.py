@@ -14,9 +14,14 @@ It composes both apps, so it lives in the project package. Two engines, one page
   for their highlighted snippets (ts_headline, with configurations that unaccent each word, so the
   accented word as written is marked). A query that finds nothing is tried once more with each
   misspelt word replaced by the closest word of the published texts (pg_trgm; corrected_text).
-- SQLite (the embedded default): every word must appear (icontains) in one of the fields;
-  newest first; a snippet around the first word found, with the words marked.
+- SQLite (the embedded default): every word must begin a word of the text, case and accents
+  ignored. Comments through an FTS5 index of the approved ones (dialogue_comment_fts, kept by
+  triggers, dialogue/migrations/0019), which hands over the newest matches first and ranks them
+  with bm25(); statements and directives, a few dozen, with icontains (rank 0, after the comments).
+  A snippet around the first word found, with the words marked.
 
+Without filters the UNION's SQL is built once per process for each number of words, and each
+search swaps in its words and the time (_all_matches): building it cost more than running it.
 One page of results costs a fixed number of queries: one for the page over the UNION of the
 three kinds (kind, id, rank, date) and the number of matches with it (CountingPaginator), then
 one query per kind on the page to fetch the objects (with their headlines on PostgreSQL). A
@@ -24,6 +29,7 @@ search that finds nothing on PostgreSQL adds one query for the corrections, and,
 any, the same queries for the corrected text.
 """
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +43,7 @@ from django.db import connection, connections, router
 from django.db.models import Case, Expression, F, FloatField, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat, Greatest, Replace
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -233,13 +240,76 @@ def search(text: str, filters: Filters, *, page_number=None):
 
 
 def _page(text: str, filters: Filters, page_number):
-    full_text = uses_full_text()
-    queries = {lang: full_text_query(text, lang) for lang in LANGUAGE_CONFIGS} if full_text else None
+    queries = _full_text_queries(text)
     terms = terms_of(text)
-    parts = [_matches(searched, filters, queries, terms) for searched in SEARCHED]
-    page = CountingPaginator(parts, RESULTS_PER_PAGE).get_page(page_number)
+    page = CountingPaginator(_all_matches(text, filters), RESULTS_PER_PAGE).get_page(page_number)
     page.object_list = _hydrate(page.object_list, filters, queries, terms)
     return page
+
+
+def _full_text_queries(text: str) -> dict[str, SearchQuery] | None:
+    return {lang: full_text_query(text, lang) for lang in LANGUAGE_CONFIGS} if uses_full_text() else None
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The UNION ALL of each kind's (kind, item, rank, date) rows that match: SQL, and the database it runs on."""
+
+    sql: str
+    params: list
+    db: str
+
+
+def _union(parts, db: str) -> Matches:
+    """UNION ALL of the parts (they never overlap: kind differs), each wrapped for its ORDER BY and LIMIT."""
+    sqls, params = [], []
+    for part in parts:
+        try:
+            sql, part_params = (part if isinstance(part, RawPart) else part.query).sql_with_params()
+        except EmptyResultSet:  # a kind the filters leave out (statements, when filtered by author)
+            continue
+        sqls.append(f"SELECT * FROM ({sql}) AS part{len(sqls)}")  # noqa: S608 - Django's SQL
+        params += part_params
+    return Matches(" UNION ALL ".join(sqls), params, db)
+
+
+# Building the three kinds' querysets and compiling them cost more than running them (issue 17):
+# without filters, a search's SQL differs from another's only in its words (as many as it has) and
+# the time, so it is built once per process for each shape, with marks where those go, and the
+# values are swapped in. The querysets (_matches) stay the one place where the query is written.
+_TEXT_MARK, _TERM_MARK = "\ue010", "\ue011"
+_TIME_MARK = datetime.datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=datetime.UTC)
+_compiled: dict[tuple, Matches] = {}
+
+
+def _all_matches(text: str, filters: Filters) -> Matches:
+    db = router.db_for_read(Comment)
+    terms = terms_of(text)
+    if filters != Filters():
+        return _union(_parts(text, filters, terms), db)
+    key = (db, connections[db].vendor, get_language(), len(terms))
+    compiled = _compiled.get(key)
+    if compiled is None:
+        marks = [f"{_TERM_MARK}{number}{_TERM_MARK}" for number in range(len(terms))]
+        compiled = _compiled[key] = _union(_parts(_TEXT_MARK, filters, marks, now=_TIME_MARK), db)
+    ops = connections[db].ops
+    marked_time, now = (ops.adapt_datetimefield_value(moment) for moment in (_TIME_MARK, timezone.now()))
+
+    def value(param):
+        if param == _TEXT_MARK:  # PostgreSQL's query text
+            return text
+        if isinstance(param, str) and _TERM_MARK in param:  # SQLite's words, in LIKE patterns and the MATCH
+            for number, term in enumerate(terms):
+                param = param.replace(f"{_TERM_MARK}{number}{_TERM_MARK}", term)
+            return param
+        return now if param == marked_time else param
+
+    return Matches(compiled.sql, [value(param) for param in compiled.params], db)
+
+
+def _parts(text: str, filters: Filters, terms: list[str], *, now=None) -> list:
+    queries = _full_text_queries(text)
+    return [_matches(searched, filters, queries, terms, now=now) for searched in SEARCHED]
 
 
 class CountingPaginator(Paginator):
@@ -247,7 +317,7 @@ class CountingPaginator(Paginator):
     A page of the matches and their number in one query (count(*) OVER ()): the matches are found,
     and ranked, once. A page past the last costs a count and the last page (two more queries).
 
-    `object_list` is one query per kind, each its newest CANDIDATES + 1 matches: only the newest
+    `object_list` is the Matches, one query per kind, each its newest CANDIDATES + 1 matches: only the newest
     CANDIDATES of each kind are ranked, counted and shown. When a kind has more, `capped` is set and
     the page says "more than 1,000 results" (`cap`): the pages are the most relevant of the newest.
     """
@@ -257,24 +327,12 @@ class CountingPaginator(Paginator):
     def _check_object_list_is_ordered(self):
         """Each part is ordered by date for its cap; the page by ORDER."""
 
-    def _union(self):
-        """UNION ALL of the parts (they never overlap: kind differs), each wrapped for its ORDER BY and LIMIT."""
-        sqls, params = [], []
-        for part in self.object_list:
-            try:
-                sql, part_params = part.query.sql_with_params()
-            except EmptyResultSet:  # a kind the filters leave out (statements, when filtered by author)
-                continue
-            sqls.append(f"SELECT * FROM ({sql}) AS part{len(sqls)}")  # noqa: S608 - Django's SQL
-            params += part_params
-        return " UNION ALL ".join(sqls), params
-
     def _numbered(self):
         """
         The matches, each numbered among the newest of its kind (the parts' one row more than
         CANDIDATES shows that there are more, and is not shown), with the highest number of all.
         """
-        sql, params = self._union()
+        sql, params = self.object_list.sql, self.object_list.params
         return (
             "SELECT *, max(newest) OVER () AS most FROM ("  # noqa: S608 - Django's SQL
             f"SELECT *, row_number() OVER (PARTITION BY kind ORDER BY date DESC, item DESC) AS newest FROM ({sql}) AS u"
@@ -291,7 +349,7 @@ class CountingPaginator(Paginator):
         rows, total = self._rows(number)
         if not rows and number > 1:
             sql, params = self._numbered()
-            with connections[self.object_list[0].db].cursor() as cursor:
+            with connections[self.object_list.db].cursor() as cursor:
                 cursor.execute(
                     f"SELECT count(*), max(most) FROM ({sql}) AS flagged WHERE newest <= %s",  # noqa: S608
                     [*params, CANDIDATES],
@@ -305,7 +363,7 @@ class CountingPaginator(Paginator):
 
     def _rows(self, number):
         sql, params = self._numbered()
-        with connections[self.object_list[0].db].cursor() as cursor:
+        with connections[self.object_list.db].cursor() as cursor:
             cursor.execute(
                 f"SELECT kind, item, rank, date, count(*) OVER (), most FROM ({sql}) AS flagged "  # noqa: S608
                 f"WHERE newest <= %s ORDER BY {self.ORDER} LIMIT %s OFFSET %s",
@@ -322,22 +380,24 @@ class Searched:
     """One kind of result: which rows may be found, how the filters apply to them, what text is searched."""
 
     kind: str
-    rows: Callable[[], QuerySet]
+    rows: Callable[..., QuerySet]  # given `now`: what is public then (the clock's time when None)
     priority: str  # the lookup that the priority filter applies to
     year: str  # the lookup that the year filter applies to (the statement's year, as in the archive)
-    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite)
+    text_fields: Callable[[str], list[str]]  # the fields searched in a language (SQLite, without full_text_table)
     vector: Callable[[str], StoredVector]  # their stored vector in a language (PostgreSQL)
     date: str
     # A comment is written in one language (its `language`) and indexed only under it; the
     # record has a text per language. Only comments have an author, so only they take the
     # author's filters (country, sector) and the language filter as a filter on rows.
     written_in_one_language: bool = False
+    # SQLite: the FTS5 table that indexes the published rows' text, rowid their id (dialogue/migrations/0019).
+    full_text_table: str | None = None
 
 
 SEARCHED = [
     Searched(
         kind="statement",
-        rows=lambda: Statement.objects.published(),
+        rows=lambda now: Statement.objects.published(now=now),
         priority="priorities",
         year="release_date__year",
         text_fields=lambda lang: [f"title_{lang}", f"summary_{lang}", f"body_{lang}"],
@@ -346,7 +406,7 @@ SEARCHED = [
     ),
     Searched(
         kind="directive",
-        rows=lambda: Directive.objects.published(),
+        rows=lambda now: Directive.objects.published(now=now),
         priority="priority",
         year="statement__release_date__year",
         text_fields=lambda lang: [f"text_{lang}"],
@@ -355,20 +415,21 @@ SEARCHED = [
     ),
     Searched(
         kind="comment",
-        rows=lambda: Comment.objects.published(),
+        rows=lambda now: Comment.objects.published(now=now),
         priority="priority",
         year="statement__release_date__year",
         text_fields=lambda lang: ["body", "attachments_text"],
         vector=comment_vector,
         date="submitted_at",
         written_in_one_language=True,
+        full_text_table="dialogue_comment_fts",
     ),
 ]
 
 
-def _rows(searched: Searched, filters: Filters) -> QuerySet:
+def _rows(searched: Searched, filters: Filters, now=None) -> QuerySet:
     """The public rows of one kind that the filters leave."""
-    rows = searched.rows()
+    rows = searched.rows(now)
     if searched.written_in_one_language:
         author_filters = {
             "language": filters.language,
@@ -386,9 +447,11 @@ def _rows(searched: Searched, filters: Filters) -> QuerySet:
     return rows
 
 
-def _matches(searched: Searched, filters: Filters, queries, terms):
+def _matches(searched: Searched, filters: Filters, queries, terms, *, now=None):
     """The one query builder: the (kind, item, rank, date) rows of one kind that match (PostgreSQL or SQLite)."""
-    rows = _rows(searched, filters)
+    rows = _rows(searched, filters, now)
+    if queries is None and searched.full_text_table:
+        return _full_text_matches(searched, rows, terms)
     if queries is None:
         fields = dict.fromkeys(field for lang in filters.languages for field in searched.text_fields(lang))
         rows = rows.filter(_icontains_all(list(fields), terms))
@@ -418,10 +481,45 @@ def _columns(queryset, kind: str, rank, date):
     if hasattr(queryset, "rewrite"):
         # modeltranslation's values_list() reorders annotations; the UNION needs Django's own.
         queryset = queryset.rewrite(False)
-    # The newest first, for the cap: the index on (status, date) finds them without visiting every match.
+    # The newest first, for the cap: the index on (status, date) finds them without visiting every match
+    # (SQLite's comments: _full_text_matches, by id).
     return queryset.values_list("kind", "item", "rank", "date").order_by(F("date").desc(), F("item").desc())[
         : CANDIDATES + 1
     ]
+
+
+@dataclass(frozen=True)
+class RawPart:
+    """One kind's (kind, item, rank, date) rows written in SQL, for the UNION beside the QuerySets."""
+
+    sql: str
+    params: list
+    db: str
+
+    def sql_with_params(self):
+        return self.sql, self.params
+
+
+def _full_text_matches(searched: Searched, rows: QuerySet, terms: list[str]) -> "RawPart | QuerySet":
+    """
+    SQLite: the newest CANDIDATES + 1 of `rows` whose text has a word beginning with each term,
+    found by the FTS5 index, which walks its matches newest first (rowid DESC) and stops there;
+    ranked by bm25() (below 0, lower is better) brought into [0, 1), higher better.
+    """
+    table = searched.full_text_table
+    # Each term a quoted prefix; terms are letters and digits only (terms_of), so nothing to escape.
+    match = " ".join(f'"{term}"*' for term in terms)
+    try:
+        base, params = rows.order_by().values(found_id=F("pk"), found_date=F(searched.date)).query.sql_with_params()
+    except EmptyResultSet:
+        return rows  # nothing can match: the UNION leaves it out
+    sql = (
+        f"SELECT %s AS kind, {table}.rowid AS item, "  # noqa: S608 - names from the code, values as parameters
+        f"-bm25({table}) / (1 - bm25({table})) AS rank, found.found_date AS date "
+        f"FROM {table} JOIN ({base}) AS found ON found.found_id = {table}.rowid "
+        f"WHERE {table} MATCH %s ORDER BY {table}.rowid DESC LIMIT %s"
+    )
+    return RawPart(sql, [searched.kind, *params, match, CANDIDATES + 1], rows.db)
 
 
 def _icontains_all(fields: list[str], terms: list[str]) -> Q:
@@ -505,6 +603,28 @@ def _headline(expression, lang: str, queries):
     )
 
 
+# What a comment result shows (search.html, dialogue/includes/comment_author.html) and nothing more:
+# with_public_author() and select_related("statement") read every column of the five tables, the
+# statement's texts in three languages copied into each of the 20 rows, which cost more than the search.
+COMMENT_RESULT_FIELDS = (
+    "tracking_number",
+    "body",
+    "attachments_text",
+    "language",
+    "submitted_at",
+    "anonymous",
+    "campaign",
+    "author__stakeholder__display_name",
+    "author__stakeholder__country",
+    "author__stakeholder__sector",
+    "author__stakeholder__organisation",
+    "on_behalf_of__name",
+    "on_behalf_of__status",
+    "statement__slug",
+    *[f"statement__title_{lang}" for lang, _name in settings.LANGUAGES],
+)
+
+
 def _hydrate(rows, filters: Filters, queries, terms) -> list[Result]:
     wanted = {"statement": [], "directive": [], "comment": []}
     for kind, pk, _rank, _date in rows:
@@ -553,8 +673,8 @@ def _hydrate(rows, filters: Filters, queries, terms) -> list[Result]:
     if wanted["comment"]:
         comments = (
             Comment.objects.filter(pk__in=wanted["comment"])
-            .with_public_author()
-            .select_related("statement")
+            .select_related("author__stakeholder", "on_behalf_of", "statement")
+            .only(*COMMENT_RESULT_FIELDS)
             .annotate(campaign_size=published_size())
         )
         if queries is not None:
@@ -655,7 +775,6 @@ def search_view(request):
             "problem": problem,
             "page": page,
             "query_string": query_string.urlencode(),
-            "full_text": uses_full_text(),
             "filters_key": filters_key(form) if valid else "",
         },
     )

@@ -1,11 +1,13 @@
-"""Search that scales (issue 17 item 3): stored vectors, accents, stemming, typos, ranking; SQLite unchanged."""
+"""Search that scales (issue 17 item 3): stored vectors, accents, stemming, typos, ranking; SQLite through FTS5."""
 
 import datetime
 
 import pytest
-from django.db import connection
+import time_machine
+from django.db import connection, transaction
 from django.utils import timezone
 
+from dialogue import services
 from dialogue.demo import CommentSeeder
 from dialogue.models import Comment
 from priorities.models import Statement
@@ -18,7 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_rate_limi
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="stored tsvector columns, unaccent and pg_trgm are PostgreSQL's"
 )
-on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the icontains fallback is SQLite's engine")
+on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index is SQLite's engine")
 
 
 @pytest.fixture
@@ -207,6 +209,102 @@ class TestSQLite:
         assert comments(found(client, "security staff")[1]) == [comment.tracking_number]
         response, results = found(client, "securty")
         assert results == [] and response.context["page"].corrected is None
+
+
+def indexed(word):
+    """The comment ids that SQLite's full-text index finds for `word` (dialogue/migrations/0019)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM dialogue_comment_fts WHERE dialogue_comment_fts MATCH %s ORDER BY rowid", [f'"{word}"*']
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@on_sqlite
+class TestSQLiteFullTextIndex:
+    def test_the_index_follows_approval_hiding_restoring_edits_and_deletion(self, client, statement, moderator):
+        """Only a published comment's words are in the index, and always its current words."""
+        comment = make_comment(statement, body="Quokka sightings at the crossing.")
+        assert indexed("quokka") == [] and comments(found(client, "quokka")[1]) == []
+        comment = services.comment_approve(comment=comment, seen=comment.fingerprint, moderator=moderator)
+        assert indexed("quokka") == [comment.pk]
+        assert comments(found(client, "quokka")[1]) == [comment.tracking_number]
+        comment = services.comment_hide(
+            comment=comment, moderator=moderator, seen=comment.fingerprint, reason="off_topic"
+        )
+        assert indexed("quokka") == [] and comments(found(client, "quokka")[1]) == []
+        comment = services.comment_restore(comment=comment, moderator=moderator, seen=comment.fingerprint)
+        assert indexed("quokka") == [comment.pk]
+        # a redaction of the body, and the text of attachments, while it stays published
+        Comment.objects.filter(pk=comment.pk).update(body="Wombat sightings at the crossing.")
+        assert indexed("quokka") == [] and indexed("wombat") == [comment.pk]
+        Comment.objects.filter(pk=comment.pk).update(attachments_text="Annex: numbat census.")
+        assert indexed("numbat") == [comment.pk] and indexed("wombat") == [comment.pk]
+        assert comments(found(client, "numbat wombat")[1]) == [comment.tracking_number]
+        # saving other fields leaves the index as it is
+        Comment.objects.filter(pk=comment.pk).update(language="fr")
+        assert indexed("wombat") == [comment.pk]
+        with transaction.atomic():  # rolled back: its moderation events still point to it
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM dialogue_comment WHERE id = %s", [comment.pk])
+            assert indexed("wombat") == [] and indexed("numbat") == []
+            transaction.set_rollback(True)
+
+    def test_rejected_and_withdrawn_comments_are_never_indexed(self, statement, moderator):
+        rejected = make_comment(statement, body="Quokka smuggling.")
+        services.comment_reject(comment=rejected, moderator=moderator, seen=rejected.fingerprint, reason="off_topic")
+        withdrawn = make_comment(statement, body="Quokka again.")
+        services.comment_withdraw(comment=withdrawn, author=withdrawn.author)
+        assert indexed("quokka") == []
+
+    def test_accents_and_case_do_not_matter_and_a_word_may_be_the_start_of_one(self, client, statement, moderator):
+        comment = make_comment(
+            statement, body="La energía limpia cruza las fronteras.", language="es", approve_by=moderator
+        )
+        for query in ["energia", "ENERGÍA", "frontera", "energ limp"]:
+            assert comments(found(client, query, "es")[1]) == [comment.tracking_number], query
+        assert comments(found(client, "nergia")[1]) == []  # words, not any part of a word
+
+    def test_the_comments_query_reads_the_index_newest_first_and_stops_at_the_cap(self):
+        """No sort of every match: the index walks its matches by id, descending, and the LIMIT stops it."""
+        comment_kind = next(kind for kind in portal_search.SEARCHED if kind.kind == "comment")
+        part = portal_search._matches(comment_kind, portal_search.Filters(), None, ["border"])
+        sql, params = part.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " / ".join(row[-1] for row in cursor.fetchall())
+        assert plan.startswith("SCAN dialogue_comment_fts VIRTUAL TABLE"), plan
+        assert "TEMP B-TREE" not in plan, plan
+        assert params[-1] == portal_search.CANDIDATES + 1
+
+
+class TestCompiledOnce:
+    def test_a_search_without_filters_is_built_once_per_shape_with_its_own_words_and_time(
+        self, client, statement, moderator, monkeypatch
+    ):
+        """The SQL is built once for each number of words; each search still has its own words and the clock's time."""
+        monkeypatch.setattr(portal_search, "_compiled", {})
+        built = []
+        build = portal_search._parts
+        monkeypatch.setattr(
+            portal_search, "_parts", lambda *args, **kwargs: built.append(args) or build(*args, **kwargs)
+        )
+        quokka = make_comment(statement, body="Quokka crossings at dawn.", approve_by=moderator)
+        wombat = make_comment(statement, body="Wombat crossings at dusk.", approve_by=moderator)
+        assert comments(found(client, "quokka")[1]) == [quokka.tracking_number]
+        assert comments(found(client, "wombat")[1]) == [wombat.tracking_number]
+        assert len(built) == 1
+        assert comments(found(client, "quokka dawn")[1]) == [quokka.tracking_number]
+        assert len(built) == 2  # two words: another shape
+        # a statement scheduled for tomorrow is found tomorrow, by the same SQL
+        make_statement(title_en="Numbat habitats", published_at=timezone.now() + datetime.timedelta(days=1))
+        assert found(client, "numbat")[1] == []
+        with time_machine.travel(timezone.now() + datetime.timedelta(days=2)):
+            assert [kind for kind, _obj in found(client, "numbat")[1]] == ["statement"]
+        assert len(built) == 2
+        # with a filter the SQL is built for the request
+        assert comments(found(client, "wombat", language="en")[1]) == [wombat.tracking_number]
+        assert len(built) == 3
 
 
 class TestPagination:
