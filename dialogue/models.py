@@ -19,6 +19,14 @@ from safeguards.files import KINDS
 from .precompiled import PrecompiledQuery
 
 
+def _choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """The label of `value` in the active language (the value itself if it is none of the choices, as Django does)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class Stakeholder(models.Model):
     """A participant's public profile. The display name, never the email, is shown beside comments."""
 
@@ -61,6 +69,14 @@ class Stakeholder(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    # Beside every comment shown (threads, search results): Django's get_FOO_display() makes every
+    # choice's label hashable, translating each of them, on each call; these translate one.
+    def get_country_display(self) -> str:
+        return _choice_label(self.Country, self.country)
+
+    def get_sector_display(self) -> str:
+        return _choice_label(self.Sector, self.sector)
 
 
 # Registry identifiers an organisation may give, by its country: each registry's own format, so a
