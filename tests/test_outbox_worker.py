@@ -36,10 +36,14 @@ from .test_accounts import SIGNUP
 from .test_scale_out import MISSING, PASSWORD, POSTGRES, Browser
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(
-    bool(MISSING) and os.environ.get("CI") != "true",
-    reason=f"the Celery worker test needs PostgreSQL and Redis on 127.0.0.1; {MISSING} not reachable",
-)
+pytestmark = [
+    # Its own PostgreSQL database or cluster, whatever the suite's: CI runs it once (.ci/run).
+    pytest.mark.own_postgres,
+    pytest.mark.skipif(
+        bool(MISSING) and os.environ.get("CI") != "true",
+        reason=f"the Celery worker test needs PostgreSQL and Redis on 127.0.0.1; {MISSING} not reachable",
+    ),
+]
 STAKEHOLDER = "stakeholder@example.com"  # seed_demo's
 WAIT_SECONDS = 90  # the longest any step may take on a loaded 2-core machine
 

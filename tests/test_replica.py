@@ -37,10 +37,15 @@ from .live_servers import Browser, free_port, moderator_session_code, wait_until
 ROOT = Path(__file__).resolve().parent.parent
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 STATEMENT = "/en/statements/2008-02-28-joint-statement-los-cabos/"
-pytestmark = pytest.mark.skipif(
-    not BINARIES and os.environ.get("CI") != "true",
-    reason="the replica test needs PostgreSQL's server binaries (initdb, pg_basebackup); apt-get install postgresql",
-)
+pytestmark = [
+    # Its own PostgreSQL database or cluster, whatever the suite's: CI runs it once (.ci/run).
+    pytest.mark.own_postgres,
+    pytest.mark.skipif(
+        not BINARIES and os.environ.get("CI") != "true",
+        reason="the replica test needs PostgreSQL's server binaries (initdb, pg_basebackup): "
+        "apt-get install postgresql",
+    ),
+]
 
 
 class Replication:
@@ -76,8 +81,9 @@ class Replication:
             hba.write("host replication postgres 127.0.0.1/32 trust\n")
         self.pg_ctl("primary", "start")
         self.psql("primary", "postgres", "CREATE DATABASE portal")
+        # --checkpoint=fast: by default the backup waits for a spread checkpoint, 93 s of an idle primary.
         self.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.ports["primary"]), "-U", "postgres",
-                 "-D", str(replica), "-R", "-X", "stream", "--no-sync")  # fmt: skip
+                 "-D", str(replica), "-R", "-X", "stream", "--no-sync", "--checkpoint=fast")  # fmt: skip
         with open(replica / "postgresql.conf", "a") as conf:
             conf.write(f"port = {self.ports['replica']}\nhot_standby = on\n")
         self.pg_ctl("replica", "start")

@@ -69,10 +69,15 @@ def _missing_services() -> str:
 
 
 MISSING = _missing_services()
-pytestmark = pytest.mark.skipif(
-    bool(MISSING) and os.environ.get("CI") != "true",
-    reason=f"scale-out test needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; {MISSING} not reachable",
-)
+pytestmark = [
+    # Its own PostgreSQL database or cluster, whatever the suite's: CI runs it once (.ci/run).
+    pytest.mark.own_postgres,
+    pytest.mark.skipif(
+        bool(MISSING) and os.environ.get("CI") != "true",
+        reason=f"scale-out test needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; "
+        f"{MISSING} not reachable",
+    ),
+]
 
 
 # --- The two servers and what they share -------------------------------------------------------
