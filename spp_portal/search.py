@@ -513,11 +513,12 @@ def _full_text_matches(searched: Searched, rows: QuerySet, terms: list[str]) -> 
         base, params = rows.order_by().values(found_id=F("pk"), found_date=F(searched.date)).query.sql_with_params()
     except EmptyResultSet:
         return rows  # nothing can match: the UNION leaves it out
+    # bm25() named once, in the inner query: written twice in one expression, it was computed twice.
     sql = (
-        f"SELECT %s AS kind, {table}.rowid AS item, "  # noqa: S608 - names from the code, values as parameters
-        f"-bm25({table}) / (1 - bm25({table})) AS rank, found.found_date AS date "
+        "SELECT %s AS kind, item, -score / (1 - score) AS rank, date FROM ("  # noqa: S608 - names from the code
+        f"SELECT {table}.rowid AS item, bm25({table}) AS score, found.found_date AS date "
         f"FROM {table} JOIN ({base}) AS found ON found.found_id = {table}.rowid "
-        f"WHERE {table} MATCH %s ORDER BY {table}.rowid DESC LIMIT %s"
+        f"WHERE {table} MATCH %s ORDER BY {table}.rowid DESC LIMIT %s) AS matched"
     )
     return RawPart(sql, [searched.kind, *params, match, CANDIDATES + 1], rows.db)
 
@@ -729,15 +730,16 @@ def _marked(text: str) -> SafeString:
 # --- The page ------------------------------------------------------------------
 
 
-FILTERS = ("priority", "year", "language", "country", "sector")
+FILTERS = ("priority", "year", "language", "country", "sector", "organisation")
 
 
 def filters_key(form: SearchForm) -> str:
     """
     What the filters' markup depends on, for a valid form: their values as sent. Valid values are
     choices, so there are only as many keys as combinations of choices, whatever a visitor sends.
-    Rendering the five fields with crispy-forms cost more than a search (issue 17); the choices
-    (priorities, years) are the record's, hence the fragment's tag.
+    Rendering the six fields with crispy-forms cost more than a search (issue 17); the choices
+    (priorities, years) are the record's, hence the fragment's tag, and the verified organisations
+    change only when a moderator decides on one, which drops every tag (organisation_decide).
     """
     return repr([form.data.get(name, "") for name in FILTERS])
 

@@ -383,6 +383,16 @@ def test_a_members_comment_shows_the_verified_organisation_everywhere_it_is_publ
     assert not found.context["page"].object_list
 
 
+def test_the_search_filter_offers_an_organisation_once_a_moderator_verifies_it(client):
+    """The search filters are a shared fragment (issue 17): a verification refreshes it, a registration does not."""
+    register(name="Camara de Comercio del Norte")
+    assert "Camara de Comercio del Norte" not in client.get("/en/search/", {"q": "trade"}).text
+    verified_organisation(name="Trade Alliance of the Lakes")
+    html = client.get("/en/search/", {"q": "trade"}).text
+    assert ">Trade Alliance of the Lakes</option>" in html
+    assert "Camara de Comercio del Norte" not in html
+
+
 def test_a_self_described_organisation_is_shown_as_such_never_with_the_mark(client, statement, moderator):
     author = make_user(display_name="Pat", organisation="Government of Everywhere Inc")
     make_comment(statement, author=author, body=TEXT, approve_by=moderator)
