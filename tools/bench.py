@@ -542,8 +542,7 @@ def comment_requests(page: Page, phase: str, seconds: int) -> list[tuple[str, st
     import random
     from urllib.parse import urlencode
 
-    from django.conf import settings
-    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+    from django.middleware.csrf import _mask_cipher_secret
 
     from dialogue.demo import PARTICIPANTS
     from dialogue.demo_corpus import CorpusWriter
@@ -551,9 +550,8 @@ def comment_requests(page: Page, phase: str, seconds: int) -> list[tuple[str, st
     writer = CorpusWriter(random.Random(f"bench-comments:{phase}:{time.time_ns()}"))  # noqa: S311
     participants = []
     for number in range(1, PARTICIPANTS + 1):
-        secret = _get_new_csrf_string()
-        cookie = f"{session_cookie(f'participant{number:03d}@example.com')}; {settings.CSRF_COOKIE_NAME}={secret}"
-        participants.append((cookie, secret))
+        email = f"participant{number:03d}@example.com"
+        participants.append((session_cookie(email), csrf_secret(email)))
     requests = []
     for index in range(max(1, seconds * COMMENTS_PER_SECOND)):
         cookie, secret = participants[index % len(participants)]
@@ -749,19 +747,35 @@ def count_queries(page: Page) -> tuple[int, int]:
 
 
 _sessions: dict[str, str] = {}
+_csrf_secrets: dict[str, str] = {}
 
 
 def session_cookie(email: str) -> str:
-    """A signed-in session for a seed_demo account, saved where the servers will find it."""
+    """
+    The cookies of a browser signed in as a seed_demo account: its session, saved where the servers
+    will find it, and the CSRF cookie that signing in gave it (csrf_secret(email)). Without that cookie
+    every page minted a new CSRF secret and set it, which no returning browser costs.
+    """
     if email not in _sessions:
         from django.conf import settings
         from django.contrib.auth import get_user_model
+        from django.middleware.csrf import _get_new_csrf_string
         from django.test import Client
 
         client = Client()
         client.force_login(get_user_model().objects.get(email=email))
-        _sessions[email] = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        _csrf_secrets[email] = _get_new_csrf_string()
+        _sessions[email] = (
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+            f"{settings.CSRF_COOKIE_NAME}={_csrf_secrets[email]}"
+        )
     return _sessions[email]
+
+
+def csrf_secret(email: str) -> str:
+    """The CSRF secret in session_cookie(email), for forms posted with it."""
+    session_cookie(email)
+    return _csrf_secrets[email]
 
 
 def worker_memory(master_pid: int) -> list[tuple[int, int, int]]:
