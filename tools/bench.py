@@ -269,7 +269,7 @@ def main() -> int:
     report_first_views(first_views)
     for page in skipped:
         print(f"{page.name}: not measured, {page.path} is not built yet (404)")
-    report_download(download)
+    report_download(download, chosen)
     # Issue 15: grouping a submission into its campaign among EXPORT_STATEMENT's comments, beside no grouping.
     bench_campaigns.report(bench_campaigns.measure(EXPORT_STATEMENT), EXPORT_STATEMENT)
     for line in broken:
@@ -682,10 +682,13 @@ def measure_download(base: str, path: str, master_pid: int) -> Download:
     return Download(path, seconds, size / 1e6, lines, cold, before, peak, after, failure)
 
 
-def report_download(download: Download | None) -> None:
+def report_download(download: Download | None, chosen: list[str]) -> None:
     print()
     if download is None:
-        print("open-data export: not measured, no open-data export URL for a statement's comments exists yet")
+        print(
+            "open-data export: not measured "
+            + ("(--pages chose a few pages; the download takes half a minute)" if chosen else "(no export URL)")
+        )
         return
     print(
         f"open-data export, {EXPORT_COMMENTS:,} comments ({download.path}): "
