@@ -238,9 +238,10 @@ if REDIS_URL:
 else:
     # A file cache is shared by every worker process of one server, so invalidating a
     # cached page in one worker is seen by the others. Several servers need REDIS_URL.
+    # Django's, checking whether it is full once every 100 writes, not at each (pagecache/backends.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "pagecache.backends.FileCache",
             "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }

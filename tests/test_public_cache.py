@@ -363,13 +363,13 @@ def test_the_default_file_cache_serves_and_drops_pages(
     the next request, and an invalidation drops it for all of them."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "pagecache.backends.FileCache",
             "LOCATION": str(tmp_path / "cache"),
         }
     }
     from django.core.cache import caches
 
-    assert caches["default"].__class__.__name__ == "FileBasedCache"
+    assert caches["default"].__class__.__name__ == "FileCache"
     first = client.get("/en/priorities/")
     assert list((tmp_path / "cache").glob("*.djcache")), "the page went to disk"
     with django_assert_num_queries(0):
@@ -592,3 +592,16 @@ class TestEarlyAnswers:
         client.force_login(make_user())
         signed_in = client.get(url, headers=self.GZIP)
         assert not self._answered_early(signed_in) and "private" in signed_in["Cache-Control"]
+
+
+def test_the_file_cache_stays_within_its_size_while_it_checks_only_now_and_then(tmp_path):
+    """pagecache.backends.FileCache lists its folder once every CULL_CHECK_EVERY writes, not at each
+    one: it still never holds much more than MAX_ENTRIES, and what was written last is there."""
+    from pagecache.backends import FileCache
+
+    cache = FileCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 500}})
+    for number in range(3_000):
+        cache.set(f"rate-limit:{number}", number)
+    files = len(list(tmp_path.glob("*.djcache")))
+    assert files <= 500 + FileCache.CULL_CHECK_EVERY, f"{files} files for MAX_ENTRIES 500"
+    assert cache.get("rate-limit:2999") == 2999
