@@ -10,6 +10,7 @@ the values in. The queryset stays the one place where the query's rule is writte
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -18,47 +19,82 @@ from django.db.models import Model, QuerySet
 _FIRST_MARK = -987_654_321
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    slots: list  # (name, None) where a named value goes, (None, param) for a fixed parameter
+    fields: list[str]  # the model fields each row holds, in order (objects())
+    converters: dict  # the backend's converters by column, as the ORM applies them (objects())
+
+
 class PrecompiledQuery:
     """`build(**values)` gives the queryset; `objects(**values)`, `rows(**values)` and `exists(**values)` run it."""
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet], *names: str):
         self.model, self.build, self.names = model, build, names
-        self._compiled: dict[tuple[str, bool], tuple[str, list]] = {}
+        self._compiled: dict[tuple[str, bool], _Compiled] = {}
 
     def objects(self, **values) -> list:
-        """The queryset's rows, as model instances (only the fields it selects are loaded)."""
-        alias, sql, params = self._sql(values, exists=False)
-        return list(self.model.objects.db_manager(alias).raw(sql, params))
+        """
+        The queryset's rows as model instances (only the fields it selects are loaded; no
+        select_related, no annotations), built as the ORM builds them (Model.from_db, after the
+        backend's converters): a raw() queryset cost as much again in its own bookkeeping.
+        """
+        alias, compiled, params = self._sql(values, exists=False)
+        if not compiled.fields:
+            raise ValueError("objects() reads a queryset of the model's own fields (no select_related, no annotation)")
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            row = list(row)
+            for position, (converters, expression) in compiled.converters.items():
+                for converter in converters:
+                    row[position] = converter(row[position], expression, connection)
+            found.append(self.model.from_db(alias, compiled.fields, row))
+        return found
 
     def rows(self, **values) -> list[dict]:
         """The queryset's rows as dictionaries of its columns: no model instances built (for a template)."""
-        alias, sql, params = self._sql(values, exists=False)
+        alias, compiled, params = self._sql(values, exists=False)
         with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(compiled.sql, params)
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def exists(self, **values) -> bool:
-        alias, sql, params = self._sql(values, exists=True)
+        alias, compiled, params = self._sql(values, exists=True)
         with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(compiled.sql, params)
             return cursor.fetchone() is not None
 
-    def _sql(self, values: dict, *, exists: bool) -> tuple[str, str, list]:
+    def _sql(self, values: dict, *, exists: bool) -> tuple[str, _Compiled, list]:
         alias = router.db_for_read(self.model)
         key = (connections[alias].vendor, exists)
         compiled = self._compiled.get(key)
         if compiled is None:
-            marks = {name: _FIRST_MARK - number for number, name in enumerate(self.names)}
-            query = self.build(**marks).query
-            if exists:
-                query = query.exists(limit=True)
-            sql, params = query.get_compiler(alias).as_sql()
-            named = {mark: name for name, mark in marks.items()}
-            slots = [(named.get(param), param) for param in params]
-            missing = set(self.names) - {name for name, _param in slots}
-            if missing:
-                raise ValueError(f"the query does not use {sorted(missing)}")
-            compiled = self._compiled[key] = (sql, slots)
-        sql, slots = compiled
-        return alias, sql, [param if name is None else values[name] for name, param in slots]
+            compiled = self._compiled[key] = self._compile(alias, exists=exists)
+        return alias, compiled, [param if name is None else values[name] for name, param in compiled.slots]
+
+    def _compile(self, alias: str, *, exists: bool) -> _Compiled:
+        marks = {name: _FIRST_MARK - number for number, name in enumerate(self.names)}
+        query = self.build(**marks).query
+        if exists:
+            query = query.exists(limit=True)
+        compiler = query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        named = {mark: name for name, mark in marks.items()}
+        slots = [(named.get(param), param) for param in params]
+        missing = set(self.names) - {name for name, _param in slots}
+        if missing:
+            raise ValueError(f"the query does not use {sorted(missing)}")
+        fields, converters = [], {}
+        if not exists:
+            selected = [column[0] for column in compiler.select]
+            own = compiler.klass_info and not compiler.klass_info.get("related_klass_infos")
+            if own and not compiler.annotation_col_map:
+                fields = [expression.target.attname for expression in selected]
+                converters = compiler.get_converters(selected)
+        return _Compiled(sql, slots, fields, converters)

@@ -574,6 +574,37 @@ def test_each_reader_sees_only_their_own_pending_comments_on_each_statement(clie
     assert "Your comments awaiting moderation" not in client.get(statement.get_absolute_url()).text
 
 
+def test_a_precompiled_query_builds_instances_as_the_orm_does(statement, moderator):
+    """PrecompiledQuery.objects() (the signed-in user on every request, a moderator's organisations, a
+    submission's campaign candidates): the backend's conversions applied (an aware datetime, a
+    boolean), only the selected fields loaded, each call with its own values; a queryset it cannot
+    build instances for is refused rather than half-read."""
+    from django.contrib.auth import get_user_model
+
+    from dialogue.precompiled import PrecompiledQuery
+
+    User = get_user_model()
+    users = PrecompiledQuery(User, lambda user: User.objects.filter(pk=user), "user")
+    dana, eli = make_user(), make_user()
+    User.objects.filter(pk=eli.pk).update(is_active=False)
+    [found] = users.objects(user=dana.pk)
+    assert (found.pk, found.email, found.is_active) == (dana.pk, dana.email, True)
+    assert found.date_joined == dana.date_joined and timezone.is_aware(found.date_joined)
+    assert [user.is_active for user in users.objects(user=eli.pk)] == [False]
+    assert users.objects(user=-1) == []
+
+    comment = make_comment(statement, author=dana, body="Read back through a precompiled query.")
+    bodies = PrecompiledQuery(Comment, lambda author: Comment.objects.filter(author_id=author).only("body"), "author")
+    [read] = bodies.objects(author=dana.pk)
+    assert (read.pk, read.body) == (comment.pk, comment.body)
+    assert read.get_deferred_fields() >= {"status", "submitted_at"}, "only the selected fields were read"
+    joined = PrecompiledQuery(
+        Comment, lambda author: Comment.objects.filter(author_id=author).select_related("statement"), "author"
+    )
+    with pytest.raises(ValueError, match="own fields"):
+        joined.objects(author=dana.pk)
+
+
 class TestQueryCounts:
     """The statement page makes the same number of queries with 10 comments as with 1,000."""
 
