@@ -106,6 +106,18 @@ def test_translations_keep_every_placeholder(language):
     assert wrong == []
 
 
+def test_french_typography_keeps_colons_and_guillemets_with_their_words():
+    """A colon or a closing guillemet never wraps alone onto the next line: French puts a non-breaking
+    space before ":" and inside « », and writes the typographic apostrophe, U+2019 (no space before ; ? !, as in
+    Canadian federal usage)."""
+    wrong = []
+    for entry in catalogue("fr").translated_entries():
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]:
+            if re.search(r" :|« | »|[^\W\d_]'[^\W\d_]", text):
+                wrong.append(text)
+    assert wrong == []
+
+
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed")
 def test_catalogues_hold_every_string_marked_in_the_code(tmp_path, settings, monkeypatch):
     """A string marked for translation but missing from the catalogues would stay English: run `make makemessages`."""
