@@ -22,7 +22,7 @@ _FIRST_MARK = -987_654_321
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    slots: list  # (name, None) where a named value goes, (None, param) for a fixed parameter
+    slots: list  # (name, its mark) where a named value goes, (None, param) for a fixed parameter
     fields: list[str]  # the model fields each row holds, in order (objects())
     converters: dict  # the backend's converters by column, as the ORM applies them (objects())
 
