@@ -24,7 +24,8 @@ Without filters the UNION's SQL is built once per process for each number of wor
 search swaps in its words and the time (_all_matches): building it cost more than running it.
 One page of results costs a fixed number of queries: one for the page over the UNION of the
 three kinds (kind, id, rank, date) and the number of matches with it (CountingPaginator), then
-one query per kind on the page to fetch the objects (with their headlines on PostgreSQL). A
+one query per kind on the page to fetch the objects (with their headlines on PostgreSQL), and
+one for the size of the campaigns its comments belong to, if any does. A
 search that finds nothing on PostgreSQL adds one query for the corrections, and, if there are
 any, the same queries for the corrected text.
 """
@@ -49,7 +50,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from dialogue.campaigns import published_size
+from dialogue.campaigns import published_sizes
 from dialogue.models import Comment, Organisation, Stakeholder
 from priorities.forms import StatementFilterForm
 from priorities.models import Directive, Priority, Statement
@@ -604,7 +605,7 @@ def _headline(expression, lang: str, queries):
     )
 
 
-# What a comment result shows (search.html, dialogue/includes/comment_author.html) and nothing more:
+# What a comment result shows (templatetags/search_results.py, with dialogue's comment_author) and nothing more:
 # with_public_author() and select_related("statement") read every column of the five tables, the
 # statement's texts in three languages copied into each of the 20 rows, which cost more than the search.
 COMMENT_RESULT_FIELDS = (
@@ -676,7 +677,6 @@ def _hydrate(rows, filters: Filters, queries, terms) -> list[Result]:
             Comment.objects.filter(pk__in=wanted["comment"])
             .select_related("author__stakeholder", "on_behalf_of", "statement")
             .only(*COMMENT_RESULT_FIELDS)
-            .annotate(campaign_size=published_size())
         )
         if queries is not None:
             comments = comments.annotate(
@@ -686,7 +686,10 @@ def _hydrate(rows, filters: Filters, queries, terms) -> list[Result]:
                     output_field=TextField(),
                 )
             )
+        comments = list(comments)
+        sizes = published_sizes({comment.campaign_id for comment in comments if comment.campaign_id})
         for comment in comments:
+            comment.campaign_size = sizes.get(comment.campaign_id, 0)
             text = f"{comment.body}\n\n{comment.attachments_text}".strip()
             snippet = _marked(comment.headline if queries is not None else _window(text, terms))
             found["comment", comment.pk] = Result("comment", comment, snippet, comment.language)
