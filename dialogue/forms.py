@@ -19,7 +19,6 @@ from pagecache.cache import cached_fragment
 from priorities.models import Priority, Statement
 
 from .models import (
-    MEMBERSHIPS,
     REASON_REQUIRED,
     TEXT_CHANGED,
     Comment,
@@ -29,6 +28,7 @@ from .models import (
     RejectionReason,
     Stakeholder,
     Subscription,
+    is_organisation_member,
     reason_missing,
 )
 from .roles import is_official
@@ -270,7 +270,7 @@ class CommentForm(CommentTextForm):
         # its reason); without any, the choice is not offered (and anything posted is refused).
         organisations = Organisation.objects.filter(memberships__user=author) if author else Organisation.objects.none()
         self.fields["on_behalf_of"].queryset = organisations
-        self.offers_organisations = author is not None and MEMBERSHIPS.exists(user=author.pk)
+        self.offers_organisations = author is not None and is_organisation_member(author)
         if not self.offers_organisations:
             self.fields["on_behalf_of"].widget = forms.HiddenInput()
 

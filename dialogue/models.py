@@ -264,7 +264,9 @@ class OrganisationInterest:
     """
 
     def __init__(self, moderator):
-        self.organisations = {membership.organisation_id for membership in MEMBERSHIPS.objects(user=moderator.pk)}
+        self.organisations = set()
+        if is_organisation_member(moderator):
+            self.organisations = {membership.organisation_id for membership in MEMBERSHIPS.objects(user=moderator.pk)}
         self.members = set()
         if self.organisations:
             self.members = set(
@@ -284,6 +286,16 @@ class OrganisationInterest:
 MEMBERSHIPS = PrecompiledQuery(
     Membership, lambda user: Membership.objects.filter(user_id=user).only("organisation_id"), "user"
 )
+
+# Read with the signed-in user by the project's authentication backend (spp_portal/auth.py), in the
+# same query, so that a page asks the database nothing more for someone who belongs to none.
+IS_MEMBER = "is_organisation_member"
+
+
+def is_organisation_member(user) -> bool:
+    """Whether the user belongs to an organisation: as read with the user, or else asked (one query)."""
+    known = getattr(user, IS_MEMBER, None)
+    return known if known is not None else MEMBERSHIPS.exists(user=user.pk)
 
 
 # The rules of a comment's shape, each written once: the forms, the services, the database

@@ -14,7 +14,7 @@ from safeguards.ratelimit import rate_limit
 
 from . import organisations
 from .forms import InvitationForm, OrganisationDecisionForm, OrganisationForm
-from .models import Invitation, Membership, Organisation
+from .models import Invitation, Membership, Organisation, OrganisationInterest
 from .moderation import requires
 from .services import DialogueError
 
@@ -187,7 +187,7 @@ def moderation_organisations(request):
                     else _("%(name)s is declined.") % {"name": organisation.name},
                 )
                 return redirect("dialogue:moderation-organisations")
-    mine = set(Membership.objects.filter(user=request.user).values_list("organisation_id", flat=True))
+    mine = OrganisationInterest.of(request.user).organisations
     waiting = list(Organisation.objects.pending().order_by("created_at", "pk"))
     for organisation in waiting:
         organisation.own = organisation.pk in mine

@@ -24,6 +24,7 @@ class _Compiled:
     sql: str
     slots: list  # (name, its mark) where a named value goes, (None, param) for a fixed parameter
     fields: list[str]  # the model fields each row holds, in order (objects())
+    annotations: dict[str, int]  # each annotation's column, set as an attribute of the instance (objects())
     converters: dict  # the backend's converters by column, as the ORM applies them (objects())
 
 
@@ -36,13 +37,13 @@ class PrecompiledQuery:
 
     def objects(self, **values) -> list:
         """
-        The queryset's rows as model instances (only the fields it selects are loaded; no
-        select_related, no annotations), built as the ORM builds them (Model.from_db, after the
-        backend's converters): a raw() queryset cost as much again in its own bookkeeping.
+        The queryset's rows as model instances (only the fields it selects are loaded, and its
+        annotations as attributes; no select_related), built as the ORM builds them (Model.from_db,
+        after the backend's converters): a raw() queryset cost as much again in its own bookkeeping.
         """
         alias, compiled, params = self._sql(values, exists=False)
         if not compiled.fields:
-            raise ValueError("objects() reads a queryset of the model's own fields (no select_related, no annotation)")
+            raise ValueError("objects() reads a queryset of the model's own fields and annotations (no select_related)")
         connection = connections[alias]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
@@ -53,7 +54,10 @@ class PrecompiledQuery:
             for position, (converters, expression) in compiled.converters.items():
                 for converter in converters:
                     row[position] = converter(row[position], expression, connection)
-            found.append(self.model.from_db(alias, compiled.fields, row))
+            instance = self.model.from_db(alias, compiled.fields, row[: len(compiled.fields)])
+            for name, position in compiled.annotations.items():
+                setattr(instance, name, row[position])
+            found.append(instance)
         return found
 
     def rows(self, **values) -> list[dict]:
@@ -90,11 +94,13 @@ class PrecompiledQuery:
         missing = set(self.names) - {name for name, _param in slots}
         if missing:
             raise ValueError(f"the query does not use {sorted(missing)}")
-        fields, converters = [], {}
+        fields, annotations, converters = [], {}, {}
         if not exists:
             selected = [column[0] for column in compiler.select]
             own = compiler.klass_info and not compiler.klass_info.get("related_klass_infos")
-            if own and not compiler.annotation_col_map:
-                fields = [expression.target.attname for expression in selected]
+            # The model's columns first, then the annotations' (as the ORM's compiler orders them).
+            if own and compiler.klass_info["select_fields"] == list(range(len(compiler.klass_info["select_fields"]))):
+                fields = [selected[position].target.attname for position in compiler.klass_info["select_fields"]]
+                annotations = dict(compiler.annotation_col_map)
                 converters = compiler.get_converters(selected)
-        return _Compiled(sql, slots, fields, converters)
+        return _Compiled(sql, slots, fields, annotations, converters)

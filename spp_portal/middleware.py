@@ -23,6 +23,8 @@ from dialogue.roles import is_official
 from safeguards import events
 from safeguards.events import security_event
 
+from .auth import HAS_AUTHENTICATOR
+
 # Officials need MFA (the same people as dialogue.roles.is_official).
 requires_mfa = is_official
 
@@ -158,13 +160,15 @@ class OfficialSessionMiddleware:
         return reverse("home")
 
 
-# allauth's is_mfa_enabled(user): any authenticator of the user's. Asked on every page of the officials,
-# so compiled once (dialogue/precompiled.py) rather than built by the ORM each time.
-HAS_AUTHENTICATOR = PrecompiledQuery(Authenticator, lambda user: Authenticator.objects.filter(user_id=user), "user")
+# allauth's is_mfa_enabled(user): any authenticator of the user's. Asked on every page of the officials:
+# read with the user when the authentication backend did (spp_portal/auth.py), otherwise compiled once
+# (dialogue/precompiled.py) rather than built by the ORM each time.
+AUTHENTICATORS = PrecompiledQuery(Authenticator, lambda user: Authenticator.objects.filter(user_id=user), "user")
 
 
 def is_mfa_enabled(user) -> bool:
-    return HAS_AUTHENTICATOR.exists(user=user.pk)
+    known = getattr(user, HAS_AUTHENTICATOR, None)
+    return known if known is not None else AUTHENTICATORS.exists(user=user.pk)
 
 
 class RequireMFAForOfficialsMiddleware:

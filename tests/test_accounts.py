@@ -288,6 +288,28 @@ class TestRoles:
         assert not user.is_staff and not user.has_perm("priorities.change_statement")
         assert user.has_perm("dialogue.moderate_comment")
 
+    def test_what_is_read_with_the_signed_in_user_counts_from_the_next_request(self, client):
+        """The user is read with whether they may hold a permission, have an authenticator and belong to
+        an organisation (spp_portal/auth.py): a role, an authenticator or a membership granted or
+        taken away counts from the very next request, as when each was asked on its own."""
+        from .test_organisations import verified_organisation
+
+        user = make_user("official@example.org")
+        client.force_login(user)
+        assert client.get("/en/moderation/").status_code == 403
+        call_command("grant_role", "official@example.org", "moderator")
+        response = client.get("/en/moderation/")
+        assert response.status_code == 302 and "/accounts/2fa/totp/activate" in response["Location"]
+        TOTP.activate(user, generate_totp_secret())
+        assert client.get("/en/moderation/").status_code == 200
+        call_command("revoke_role", "official@example.org", "moderator")
+        assert client.get("/en/moderation/").status_code == 403
+
+        statement = make_statement()
+        assert "Border Carriers" not in client.get(statement.get_absolute_url()).text
+        verified_organisation(admin=user, name="Border Carriers")  # the form now offers it
+        assert "Border Carriers" in client.get(statement.get_absolute_url()).text
+
     def test_dry_run_changes_nothing(self):
         user = make_user("official@example.org")
         call_command("grant_role", "official@example.org", "moderator", dry_run=True)

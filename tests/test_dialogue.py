@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from dialogue import services
@@ -577,8 +578,8 @@ def test_each_reader_sees_only_their_own_pending_comments_on_each_statement(clie
 def test_a_precompiled_query_builds_instances_as_the_orm_does(statement, moderator):
     """PrecompiledQuery.objects() (the signed-in user on every request, a moderator's organisations, a
     submission's campaign candidates): the backend's conversions applied (an aware datetime, a
-    boolean), only the selected fields loaded, each call with its own values; a queryset it cannot
-    build instances for is refused rather than half-read."""
+    boolean), only the selected fields loaded, annotations as attributes, each call with its own
+    values; a queryset it cannot build instances for is refused rather than half-read."""
     from django.contrib.auth import get_user_model
 
     from dialogue.precompiled import PrecompiledQuery
@@ -598,6 +599,14 @@ def test_a_precompiled_query_builds_instances_as_the_orm_does(statement, moderat
     [read] = bodies.objects(author=dana.pk)
     assert (read.pk, read.body) == (comment.pk, comment.body)
     assert read.get_deferred_fields() >= {"status", "submitted_at"}, "only the selected fields were read"
+    # An annotation is an attribute, converted as the ORM converts it (a boolean, not SQLite's 1 or 0).
+    wrote = PrecompiledQuery(
+        User,
+        lambda user: User.objects.filter(pk=user).annotate(wrote=Exists(Comment.objects.filter(author=OuterRef("pk")))),
+        "user",
+    )
+    assert [(user.pk, user.wrote) for user in wrote.objects(user=dana.pk)] == [(dana.pk, True)]
+    assert [user.wrote for user in wrote.objects(user=eli.pk)] == [False]
     joined = PrecompiledQuery(
         Comment, lambda author: Comment.objects.filter(author_id=author).select_related("statement"), "author"
     )

@@ -273,13 +273,14 @@ def test_the_verification_page_query_count_does_not_grow_with_the_organisations(
     client.get("/en/moderation/organisations/")  # warm the per-process caches
     for number in range(2):
         register(name=f"Organisation {number}")
-    # the user, permissions, MFA, their memberships, the waiting organisations, the navigation's four
-    # counts (each registration starts a new cache generation), the latest decisions
-    with django_assert_num_queries(10):
+    # the user (with MFA and whether they belong to an organisation), permissions, the waiting
+    # organisations, the navigation's four counts (each registration starts a new cache generation),
+    # the latest decisions
+    with django_assert_num_queries(8):
         client.get("/en/moderation/organisations/")
     for number in range(10):
         register(name=f"More {number}")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         assert "More 9" in client.get("/en/moderation/organisations/").text
 
 
@@ -449,13 +450,15 @@ def test_the_members_page_query_count_does_not_grow_with_the_members(client, dja
     url = f"/en/dialogue/organisations/{organisation.pk}/"
     client.get(url)
     join(organisation, make_user())
-    # the user, permissions, the membership with its organisation, the members, the open invitations
-    with django_assert_num_queries(5):
+    # the user (with whether they may hold a permission: a stakeholder does not), the membership with
+    # its organisation, the members, the open invitations
+    with django_assert_num_queries(4):
         client.get(url)
     for _ in range(8):
         join(organisation, make_user())
-    # the user, permissions, the membership with its organisation, the members, the open invitations
-    with django_assert_num_queries(5):
+    # the user (with whether they may hold a permission: a stakeholder does not), the membership with
+    # its organisation, the members, the open invitations
+    with django_assert_num_queries(4):
         assert client.get(url).text.count("Remove Participant") == 9
 
 

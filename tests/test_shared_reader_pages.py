@@ -34,10 +34,11 @@ def test_stakeholders_share_the_statement_page_each_with_their_own_pending_comme
     elis_client, danas_client = reader(eli), reader(dana)
     elis_client.get(statement.get_absolute_url())  # renders the skeleton
 
-    # Dana's page is the skeleton with her parts: the user, their permissions, her pending comments and
-    # whether she belongs to an organisation; nothing of the page is rendered again.
+    # Dana's page is the skeleton with her parts: the user (read with whether she may hold a permission
+    # and whether she belongs to an organisation: she does neither, so neither is asked again) and her
+    # pending comments; nothing of the page is rendered again.
     danas_client.get(statement.get_absolute_url())
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         page = danas_client.get(statement.get_absolute_url()).text
     assert danas.tracking_number in page and "Your comments awaiting moderation" in page
     others = elis_client.get(statement.get_absolute_url()).text

@@ -32,7 +32,7 @@ from pagecache.readers import CSRF_SLOT, csrf_token, reader_part, render_part
 from priorities.models import Directive, Priority, Statement
 
 from ..forms import CommentForm
-from ..models import MEMBERSHIPS, Comment, RejectionReason
+from ..models import Comment, RejectionReason, is_organisation_member
 from ..precompiled import PrecompiledQuery
 from ..threads import ConversationCounts, conversation_counts, render_comment_text, thread_page
 
@@ -146,7 +146,7 @@ def comment_form_part(request, statement) -> str:
         return render_to_string("dialogue/includes/comment_form.html", context | {"pending_html": pending_html})
     about = request.GET.get("about", "")
     # A member of an organisation chooses whether to comment on its behalf: their own form.
-    member = MEMBERSHIPS.exists(user=user.pk)
+    member = is_organisation_member(user)
 
     def render(csrf_token, pending_html):
         author = user if member else None
