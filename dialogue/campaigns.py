@@ -85,15 +85,8 @@ def published_size():
     included (0 outside a campaign). What readers are told ("and N similar submissions", "part of a
     campaign of N") counts only these.
     """
-    members = (
-        Comment.objects.published()
-        .filter(campaign=OuterRef("campaign"), parent__isnull=True)
-        .order_by()
-        .values("campaign")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(members, output_field=IntegerField()), Value(0))
+    members = _published_members().filter(campaign=OuterRef("campaign")).values("campaign").annotate(n=Count("*"))
+    return Coalesce(Subquery(members.values("n"), output_field=IntegerField()), Value(0))
 
 
 def published_sizes(campaign_ids) -> dict[int, int]:
@@ -104,8 +97,12 @@ def published_sizes(campaign_ids) -> dict[int, int]:
     """
     if not campaign_ids:
         return {}
-    members = Comment.objects.published().filter(campaign__in=campaign_ids, parent__isnull=True).order_by()
-    return dict(members.values_list("campaign").annotate(n=Count("*")))
+    return dict(_published_members().filter(campaign__in=campaign_ids).values_list("campaign").annotate(n=Count("*")))
+
+
+def _published_members():
+    """What a campaign's size counts: its published top-level comments."""
+    return Comment.objects.published().filter(parent__isnull=True).order_by()
 
 
 def earlier_member() -> Q:

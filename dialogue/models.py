@@ -1,6 +1,7 @@
 """The conversation: who takes part, what they say, and what moderators decide."""
 
 import datetime
+import functools
 import re
 import secrets
 from pathlib import PurePath
@@ -263,21 +264,27 @@ class OrganisationInterest:
     listing of many comments asks the database twice, not once per comment.
     """
 
-    def __init__(self, moderator):
+    def __init__(self, moderator, *, fresh: bool = False):
+        self.moderator = moderator
         self.organisations = set()
-        if is_organisation_member(moderator):
+        # Whether they belong to any was read with the signed-in user (is_organisation_member); a
+        # decision asks `fresh`, under its locks, and reads the memberships as they are now.
+        if fresh or is_organisation_member(moderator):
             self.organisations = {membership.organisation_id for membership in MEMBERSHIPS.objects(user=moderator.pk)}
-        self.members = set()
-        if self.organisations:
-            self.members = set(
-                Membership.objects.filter(organisation__in=self.organisations).values_list("user_id", flat=True)
-            ) - {moderator.pk}
+
+    @functools.cached_property
+    def members(self) -> set:
+        """The other members of their organisations: read when first asked (a page may need only the organisations)."""
+        if not self.organisations:
+            return set()
+        members = Membership.objects.filter(organisation__in=self.organisations).values_list("user_id", flat=True)
+        return set(members) - {self.moderator.pk}
 
     @classmethod
     def of(cls, moderator, *, fresh: bool = False) -> "OrganisationInterest":
         interest = None if fresh else getattr(moderator, "_organisation_interest", None)
         if interest is None:
-            interest = cls(moderator)
+            interest = cls(moderator, fresh=fresh)
             moderator._organisation_interest = interest
         return interest
 

@@ -525,6 +525,22 @@ def test_over_http_the_decision_is_refused_and_the_queue_shows_why(client, state
     assert "on behalf of Chamber of Commerce" in detail
 
 
+def test_a_decision_reads_the_memberships_as_they_are_now_not_as_the_request_began(statement):
+    """The signed-in user is read with whether they belong to an organisation (spp_portal/auth.py); a
+    moderator who joins one while their request runs is still refused its members' comments, because
+    the services ask for the memberships afresh, under the decision's locks."""
+    from spp_portal.auth import AuthenticationBackend
+
+    moderator = make_moderator(display_name="Moderator Joining")
+    organisation = verified_organisation(name="Chamber of Commerce")
+    colleague = organisation.memberships.get().user
+    comment = make_comment(statement, author=colleague)
+    signed_in = AuthenticationBackend().get_user(moderator.pk)  # as the request read them: no organisation
+    join(organisation, moderator)
+    with pytest.raises(ConflictOfInterest):
+        services.comment_approve(comment=comment, moderator=signed_in, seen=comment.fingerprint)
+
+
 def test_the_conflict_follows_membership_but_a_comment_keeps_its_organisation(statement, colleagues):
     """Once the colleague leaves, their own comments are no longer the moderator's concern; the comments they
     submitted on the organisation's behalf still are."""
