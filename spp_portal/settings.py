@@ -190,6 +190,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with a health check that needs no round trip while the server has said nothing.
+    DATABASES["default"]["ENGINE"] = "spp_portal.postgresql"
     options = DATABASES["default"].setdefault("OPTIONS", {})
     if DATABASE_CONNECT_TIMEOUT:
         options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
@@ -206,6 +208,7 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
         DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
     )
+    DATABASES["replica"]["ENGINE"] = "spp_portal.postgresql"
     # A replica that does not answer is skipped quickly; tests read the primary under this name.
     DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

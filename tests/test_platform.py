@@ -1,11 +1,13 @@
 """Health check, robots, safe-by-default settings."""
 
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,32 @@ def test_refuses_to_start_without_allowed_hosts_when_debug_is_off():
 def test_starts_in_development_mode_with_nothing_set():
     result = run_manage("check", DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="spp_portal.postgresql is PostgreSQL's (CI runs it)")
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_database_connection_is_reused_without_a_round_trip_and_replaced_once_the_server_closed_it(tmp_path):
+    """Each request begins by checking the connection the last one left (spp_portal/postgresql/base.py)."""
+    import psycopg
+    from django.contrib.auth import get_user_model
+    from django.db import close_old_connections
+
+    users = get_user_model().objects
+    users.exists()  # a request reads: its connection is kept for the next
+    backend = connection.connection.info.backend_pid
+    wire = tmp_path / "wire.txt"
+    with open(wire, "w") as trace:
+        connection.connection.pgconn.trace(trace.fileno())
+        close_old_connections()  # what Django does as each request begins
+        users.exists()
+        connection.connection.pgconn.untrace()
+    sent = [line for line in wire.read_text().splitlines() if "\tF\t" in line and "\tQuery\t" in line]
+    assert len(sent) == 1 and "auth_user" in sent[0], f"one round trip, the request's own, no health check: {sent}"
+
+    # The server ends the session, as a restart, a fail-over or an administrator does.
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as administrator:
+        administrator.execute("SELECT pg_terminate_backend(%s)", [backend])
+    assert select.select([connection.connection.pgconn.socket], [], [], 5)[0], "the server said goodbye"
+    close_old_connections()
+    assert users.exists() is False, "the next request is served"
+    assert connection.connection.info.backend_pid != backend, "by a new connection"

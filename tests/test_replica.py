@@ -10,7 +10,8 @@ that read the database says which one ("database": "replica" or "default"):
 - a stakeholder's comment is on their receipt and their statement page at once (read your writes);
 - while the replica stops replaying, an approval is public at once, read from the primary, and
   once the replica has replayed it, the public pages are read from the replica again;
-- the replica stopped: the portal still serves, from the primary.
+- the replica stopped: the portal still serves, from the primary;
+- the primary restarted: the requests after it are served, on new connections.
 
 It needs the PostgreSQL server binaries (Debian's postgresql package: /usr/lib/postgresql/*/bin);
 without them it is skipped with the reason, except in CI (CI=true), where it must run. As root the
@@ -251,6 +252,21 @@ def test_the_portal_still_serves_when_the_replica_stops(portal):
     assert status == 200 and database == "default"
     status, _page, _database = portal.read_from(Browser(), "/en/statements/")
     assert status == 200
+
+
+def test_the_portal_still_serves_after_the_primary_restarts(portal):
+    """Each worker's kept connection is closed by the restart; the first request after it reconnects."""
+
+    def signed_in_search(word: str):  # a sign-in writes; the browser then reads from the primary too
+        browser = Browser()
+        assert browser.sign_in(portal.url, "stakeholder@example.com", "dialogue-demo-2008")[0] == 302
+        return portal.read_from(browser, f"/en/search/?q={word}")
+
+    assert signed_in_search("trade")[0] == 200
+    portal.replication.pg_ctl("primary", "restart")
+    for word in ("energy", "border", "security"):  # both workers, more than once
+        status, _page, database = signed_in_search(word)
+        assert (status, database) == (200, "default")
 
 
 def _cookie(name: str, value: str):
