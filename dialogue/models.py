@@ -305,6 +305,16 @@ def is_organisation_member(user) -> bool:
     return known if known is not None else MEMBERSHIPS.exists(user=user.pk)
 
 
+# Read with the signed-in user the same way: whether a comment of theirs awaits moderation (anywhere).
+# Most readers have none: their statement pages and a moderator's queue then ask nothing more.
+HAS_PENDING = "has_pending_comments"
+
+
+def may_have_pending_comments(user) -> bool:
+    """False only when it was read with the user that none of their comments awaits moderation."""
+    return getattr(user, HAS_PENDING, True)
+
+
 # The rules of a comment's shape, each written once: the forms, the services, the database
 # constraint, the help text and the tests all read them from here.
 BODY_MIN_LENGTH = 10

@@ -49,6 +49,7 @@ from .models import (
     Organisation,
     OrganisationInterest,
     Stakeholder,
+    may_have_pending_comments,
 )
 from .precompiled import PrecompiledQuery
 from .spreadsheet import csv_lines
@@ -141,8 +142,10 @@ def _own_waiting(request) -> bool:
         if OrganisationInterest.of(moderator).organisations:
             waiting = Comment.objects.flagged() if flagged else Comment.objects.pending()
             request._own_waiting = waiting.filter(_conflicts(moderator)).exists()
-        else:  # most moderators: only their own comments (a query compiled once)
-            request._own_waiting = (OWN_FLAGGED if flagged else OWN_PENDING).exists(author=moderator.pk)
+        elif flagged:  # most moderators: only their own comments (a query compiled once)
+            request._own_waiting = OWN_FLAGGED.exists(author=moderator.pk)
+        else:  # ... and whether one of theirs waits was read with them (spp_portal/auth.py)
+            request._own_waiting = may_have_pending_comments(moderator) and OWN_PENDING.exists(author=moderator.pk)
     return request._own_waiting
 
 

@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
-from dialogue.models import IS_MEMBER, Membership
+from dialogue.models import HAS_PENDING, IS_MEMBER, Comment, Membership
 from dialogue.precompiled import PrecompiledQuery
 from dialogue.roles import is_official
 
@@ -52,10 +52,11 @@ class AuthenticationBackend(AllauthBackend):
 
 
 # Read with the signed-in user, in the same query: whether they may hold a permission (one of their
-# own, or a group: a stakeholder has neither), whether they belong to an organisation, and whether
-# they have set up two-factor authentication (asked on every official page). The questions a page
-# would ask next (which permissions; which organisations) then cost most readers no query, while a
-# role, membership or authenticator granted or revoked still counts from the next request.
+# own, or a group: a stakeholder has neither), whether they belong to an organisation, whether
+# they have set up two-factor authentication (asked on every official page), and whether a comment
+# of theirs awaits moderation. The questions a page would ask next (which permissions; which
+# organisations; which of their comments wait here) then cost most readers no query, while a role,
+# membership, authenticator or comment added or removed still counts from the next request.
 MAY_HOLD_PERMISSIONS = "may_hold_permissions"
 HAS_AUTHENTICATOR = "has_authenticator"
 
@@ -77,6 +78,7 @@ def _user_query() -> PrecompiledQuery:
                 ),
                 IS_MEMBER: Exists(Membership.objects.filter(user=OuterRef("pk"))),
                 HAS_AUTHENTICATOR: Exists(Authenticator.objects.filter(user=OuterRef("pk"))),
+                HAS_PENDING: Exists(Comment.objects.pending().filter(author=OuterRef("pk"))),
             }
         ),
         "user",

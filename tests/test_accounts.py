@@ -289,9 +289,10 @@ class TestRoles:
         assert user.has_perm("dialogue.moderate_comment")
 
     def test_what_is_read_with_the_signed_in_user_counts_from_the_next_request(self, client):
-        """The user is read with whether they may hold a permission, have an authenticator and belong to
-        an organisation (spp_portal/auth.py): a role, an authenticator or a membership granted or
-        taken away counts from the very next request, as when each was asked on its own."""
+        """The user is read with whether they may hold a permission, have an authenticator, belong to an
+        organisation and have a comment awaiting moderation (spp_portal/auth.py): a role, an
+        authenticator, a membership or a comment granted, sent or taken away counts from the very next
+        request, as when each was asked on its own."""
         from .test_organisations import verified_organisation
 
         user = make_user("official@example.org")
@@ -309,6 +310,15 @@ class TestRoles:
         assert "Border Carriers" not in client.get(statement.get_absolute_url()).text
         verified_organisation(admin=user, name="Border Carriers")  # the form now offers it
         assert "Border Carriers" in client.get(statement.get_absolute_url()).text
+
+        # Whether a comment of theirs awaits moderation is read with them too: one sent shows at once.
+        assert "Your comments awaiting moderation" not in client.get(statement.get_absolute_url()).text
+        response = client.post(
+            f"/en/dialogue/statements/{statement.slug}/comment/",
+            {"body": "Sent, and waiting for a moderator.", "language": "en"},
+        )
+        assert response.status_code == 302
+        assert "Your comments awaiting moderation" in client.get(statement.get_absolute_url()).text
 
     def test_dry_run_changes_nothing(self):
         user = make_user("official@example.org")

@@ -125,15 +125,14 @@ class TestQueue:
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/moderation/").status_code == 200
         # The page is shared by all moderators and cached (pagecache/readers.py): only the user (read with
-        # the MFA check and whether they belong to an organisation: this one does not), their permissions
-        # and "does any of your own comments wait?" remain (the session is cached); the last found
-        # through an index, never a scan of the queue.
-        assert len(queries) == 3, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        # the MFA check, whether they belong to an organisation and whether a comment of theirs waits:
+        # this one's do neither) and their permissions remain (the session is cached).
+        assert len(queries) == 2, "\n".join(q["sql"][:150] for q in queries.captured_queries)
         settings.PUBLIC_PAGE_CACHE_SECONDS = 0  # and rendered afresh, it still does not grow
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/moderation/").status_code == 200
         # (the navigation's counts: pending, flagged, appeals, organisations to verify)
-        assert len(queries) == 11, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        assert len(queries) == 10, "\n".join(q["sql"][:150] for q in queries.captured_queries)
 
     def test_the_cached_listing_is_current_after_a_decision(self, client, statement, moderator):
         first = make_comment(statement, body="First in the cached queue.")

@@ -34,14 +34,16 @@ def test_stakeholders_share_the_statement_page_each_with_their_own_pending_comme
     elis_client, danas_client = reader(eli), reader(dana)
     elis_client.get(statement.get_absolute_url())  # renders the skeleton
 
-    # Dana's page is the skeleton with her parts: the user (read with whether she may hold a permission
-    # and whether she belongs to an organisation: she does neither, so neither is asked again) and her
-    # pending comments; nothing of the page is rendered again.
+    # Dana's page is the skeleton with her parts: the user (read with whether she may hold a permission,
+    # whether she belongs to an organisation and whether a comment of hers waits: only the last, so only
+    # it is asked again) and her pending comments here; nothing of the page is rendered again.
     danas_client.get(statement.get_absolute_url())
     with django_assert_num_queries(2):
         page = danas_client.get(statement.get_absolute_url()).text
     assert danas.tracking_number in page and "Your comments awaiting moderation" in page
-    others = elis_client.get(statement.get_absolute_url()).text
+    # Eli has nothing waiting, as read with him: the user is all his page asks.
+    with django_assert_num_queries(1):
+        others = elis_client.get(statement.get_absolute_url()).text
     assert danas.tracking_number not in others and "Your comments awaiting moderation" not in others
 
 

@@ -32,7 +32,7 @@ from pagecache.readers import CSRF_SLOT, csrf_token, reader_part, render_part
 from priorities.models import Directive, Priority, Statement
 
 from ..forms import CommentForm
-from ..models import Comment, RejectionReason, is_organisation_member
+from ..models import Comment, RejectionReason, is_organisation_member, may_have_pending_comments
 from ..precompiled import PrecompiledQuery
 from ..threads import ConversationCounts, conversation_counts, render_comment_text, thread_page
 
@@ -140,7 +140,7 @@ def comment_form_part(request, statement) -> str:
     context = {"request": request, "user": user, "statement": statement, "form_html": "", "pending_html": ""}
     if not user.is_authenticated:
         return render_to_string("dialogue/includes/comment_form.html", context)
-    mine = MY_PENDING.rows(statement=statement.pk, author=user.pk)
+    mine = MY_PENDING.rows(statement=statement.pk, author=user.pk) if may_have_pending_comments(user) else []
     pending_html = render_to_string("dialogue/includes/my_pending.html", {"my_pending": mine}) if mine else ""
     if not statement.is_open_for_comments():
         return render_to_string("dialogue/includes/comment_form.html", context | {"pending_html": pending_html})
