@@ -181,13 +181,15 @@ DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3)
 DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer writes; IMMEDIATE transactions take the
-    # write lock up front, so two concurrent writers wait instead of failing to upgrade.
+    # write lock up front, so two concurrent writers wait instead of failing to upgrade, and
+    # spp_portal.sqlite3 queues them (without it each waiter sleeps in SQLite's busy handler).
     # Connections persist like PostgreSQL's: opening one and running these pragmas cost a
-    # signed-in request about 3 ms.
-    busy_ms = (DATABASE_STATEMENT_TIMEOUT or 60) * 1000
+    # signed-in request about 3 ms. `timeout`: how long a writer waits for the others.
+    DATABASES["default"]["ENGINE"] = "spp_portal.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={busy_ms};",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": DATABASE_STATEMENT_TIMEOUT or 60,
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's, with a health check that needs no round trip while the server has said nothing.

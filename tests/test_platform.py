@@ -107,3 +107,80 @@ def test_a_kept_database_connection_is_reused_without_a_round_trip_and_replaced_
     close_old_connections()
     assert users.exists() is False, "the next request is served"
     assert connection.connection.info.backend_pid != backend, "by a new connection"
+
+
+def _begin(connection) -> None:
+    """What transaction.atomic() does first on SQLite (connect, then BEGIN IMMEDIATE)."""
+    connection.ensure_connection()
+    connection._start_transaction_under_autocommit()
+
+
+def _sqlite(path: Path, timeout: float = 5):
+    """The portal's SQLite settings (spp_portal/settings.py) on a database file of the test's own."""
+    from django.db.utils import ConnectionHandler
+
+    options = {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": timeout}
+    return ConnectionHandler({"default": {"ENGINE": "spp_portal.sqlite3", "NAME": str(path), "OPTIONS": options}})
+
+
+class TestSQLiteWriters:
+    """Transactions on SQLite queue for the write lock (spp_portal/sqlite3/base.py) instead of sleeping in SQLite."""
+
+    def test_a_second_writer_waits_in_the_queue_and_begins_once_the_first_commits(self, tmp_path):
+        import fcntl
+        import threading
+
+        connections = _sqlite(tmp_path / "portal.sqlite3")
+        first = connections["default"]
+        first.cursor().execute("CREATE TABLE said (word TEXT)")
+        _begin(first)
+        first.cursor().execute("INSERT INTO said VALUES ('first')")
+        seen = []
+
+        def second_writer():  # another thread: its own connection, as another worker would have
+            second = connections["default"]
+            _begin(second)
+            seen.extend(word for (word,) in second.cursor().execute("SELECT word FROM said").fetchall())
+            second.cursor().execute("INSERT INTO said VALUES ('second')")
+            second.commit()
+            second.close()
+
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive(), "the second writer waits while the first one's transaction is open"
+        with open(tmp_path / "portal.sqlite3-writers") as queue, pytest.raises(BlockingIOError):
+            fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ... for the queue's lock, held by the first
+        first.commit()
+        writer.join(10)
+        assert seen == ["first"], "it began after the first committed, and saw its row"
+        assert first.cursor().execute("SELECT count(*) FROM said").fetchone() == (2,)
+        first.close()
+
+    def test_a_writer_that_waited_too_long_is_told_the_database_is_locked(self, tmp_path):
+        import threading
+
+        from spp_portal.unavailable import is_unavailable
+
+        connections = _sqlite(tmp_path / "portal.sqlite3", timeout=0.2)
+        first = connections["default"]
+        _begin(first)
+        errors = []
+
+        def second_writer():
+            second = connections["default"]
+            try:
+                _begin(second)
+            except Exception as error:  # the test looks at what it is
+                errors.append(error)
+            second.close()
+
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        writer.join(10)
+        assert len(errors) == 1 and "database is locked" in str(errors[0])
+        assert is_unavailable(errors[0]), "answered with the portal's 503 page, not a server error"
+        first.rollback()
+        _begin(first)  # the queue is free again once the first is done
+        first.rollback()
+        first.close()
