@@ -21,6 +21,7 @@ second copy stays a comment of its own, which the duplicate check already limits
 """
 
 import difflib
+import functools
 import hashlib
 import re
 
@@ -64,12 +65,18 @@ def similarity(first: set[str], second: set[str]) -> float:
     return len(first & second) / len(union) if union else 0.0
 
 
+@functools.cache
+def _permutations():
+    """The MinHash's permutations, drawn from its seed: the same for every text, so drawn once per process."""
+    return MinHash(num_perm=BANDS * ROWS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
+
+
 def band_hashes(statement_id: int, text_shingles: set[str]) -> list[int]:
     """
     The MinHash signature's bands, each hashed with the statement and its band number to a signed
     64-bit integer: two comments share a row value only on the same statement, in the same band.
     """
-    minhash = MinHash(num_perm=BANDS * ROWS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
+    minhash = MinHash(num_perm=BANDS * ROWS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME, permutations=_permutations())
     minhash.update_batch([shingle.encode() for shingle in sorted(text_shingles)])
     values = minhash.hashvalues
     hashes = []
@@ -116,11 +123,22 @@ def is_groupable(comment: Comment) -> bool:
     return comment.parent_id is None and len(words(comment.body)) >= MIN_WORDS
 
 
-def index(comment: Comment) -> list[int]:
-    """Store the comment's bands: later submissions can find it."""
+def bands_of(statement_id: int, body: str) -> list[int] | None:
+    """
+    The bands a new top-level comment of this text would be grouped by (None when it would not be):
+    computed before the submission's transaction (dialogue.services.comment_submit), so that on
+    SQLite, which admits one writer at a time, the hashing does not hold the write lock.
+    """
+    if not settings.CAMPAIGN_GROUPING or len(words(body)) < MIN_WORDS:
+        return None
+    return band_hashes(statement_id, shingles(body))
+
+
+def index(comment: Comment, bands: list[int] | None = None) -> list[int]:
+    """Store the comment's bands (those given, computed for its text by bands_of()): later submissions can find it."""
     if not is_groupable(comment):
         return []
-    bands = band_hashes(comment.statement_id, shingles(comment.body))
+    bands = bands if bands is not None else band_hashes(comment.statement_id, shingles(comment.body))
     CampaignBand.objects.bulk_create([CampaignBand(band=band, comment=comment) for band in bands])
     return bands
 
@@ -143,10 +161,11 @@ def index_many(comments, *, batch: int = 5000) -> int:
     return indexed
 
 
-def group(comment: Comment) -> int | None:
+def group(comment: Comment, bands: list[int] | None = None) -> int | None:
     """
-    Index a new submission and join it to the campaign of the most similar earlier comment from
-    another author, forming the campaign when that comment had none; returns the campaign's id.
+    Index a new submission (with `bands` when bands_of() computed them) and join it to the campaign
+    of the most similar earlier comment from another author, forming the campaign when that comment
+    had none; returns the campaign's id.
     Called inside the submission's transaction (dialogue.services.comment_submit), which it
     serialises per statement by locking the statement's row: two copies submitted at the same
     moment see each other.
@@ -154,7 +173,7 @@ def group(comment: Comment) -> int | None:
     if not settings.CAMPAIGN_GROUPING or not is_groupable(comment):
         return None
     list(Statement.objects.select_for_update().filter(pk=comment.statement_id).values_list("pk", flat=True))
-    bands = index(comment)
+    bands = index(comment, bands)
     best = most_similar(comment, bands)
     if best is None:
         return None

@@ -8,6 +8,7 @@ does, and a worker sends them, with retries, after the commit.
 """
 
 import datetime
+import functools
 import logging
 import math
 import secrets
@@ -161,8 +162,22 @@ def _locked(comment: Comment) -> Comment:
 # --- Stakeholders' workflows --------------------------------------------------
 
 
+def comment_submit(*, statement: Statement, body: str, parent: Comment | None = None, **details) -> Comment:
+    """
+    A verified stakeholder's new comment or reply, with its attached `files` (checked here by their
+    content: safeguards.files); it waits, pending, for a moderator. `on_behalf_of`: a verified
+    organisation the author belongs to; `anonymous`: published without the author's name.
+
+    What needs no database (the text cleaned, its campaign bands hashed) is done before the
+    transaction: on SQLite a transaction holds the one write lock from its first statement.
+    """
+    body = clean_body(body)
+    bands = campaigns.bands_of(statement.pk, body) if parent is None else None
+    return _submit(statement=statement, body=body, parent=parent, bands=bands, **details)
+
+
 @transaction.atomic
-def comment_submit(
+def _submit(
     *,
     author,
     statement: Statement,
@@ -175,14 +190,9 @@ def comment_submit(
     anonymous: bool = False,
     files: Sequence[File] = (),
     at: datetime.datetime | None = None,
+    bands: list[int] | None = None,
 ) -> Comment:
-    """
-    A verified stakeholder's new comment or reply, with its attached `files` (checked here by their
-    content: safeguards.files); it waits, pending, for a moderator. `on_behalf_of`: a verified
-    organisation the author belongs to; `anonymous`: published without the author's name.
-    """
     now = at or timezone.now()
-    body = clean_body(body)
     # One submission at a time per stakeholder, so the rate limit and duplicate checks hold: the lock
     # first, then the checks in a statement of their own (read committed: it sees what committed while
     # this one waited). Each is one round trip: the lock reads whether the address is verified, the
@@ -306,7 +316,7 @@ def comment_submit(
     if stakeholder is not None:
         author.stakeholder = stakeholder
     notifications.send_receipt(comment.pk, comment=comment)
-    _group_into_campaign(comment, campaigns.group)
+    _group_into_campaign(comment, functools.partial(campaigns.group, bands=bands))
     # The statement page shows how many comments await moderation.
     invalidate_public_pages(tags=[statement.cache_tag])
     return comment

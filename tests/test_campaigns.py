@@ -127,7 +127,7 @@ class TestGrouping:
     def test_a_failure_of_grouping_keeps_the_comment(self, statement, monkeypatch, log_lines):
         make_comment(statement, body=LETTER)
 
-        def broken(comment):
+        def broken(comment, bands=None):
             CampaignBand.objects.create(band=1, comment=comment)  # written, then rolled back with the savepoint
             raise RuntimeError("the grouping broke")
 
