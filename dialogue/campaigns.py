@@ -27,6 +27,7 @@ import re
 
 from datasketch import MinHash
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -172,7 +173,9 @@ def group(comment: Comment, bands: list[int] | None = None) -> int | None:
     """
     if not settings.CAMPAIGN_GROUPING or not is_groupable(comment):
         return None
-    list(Statement.objects.select_for_update().filter(pk=comment.statement_id).values_list("pk", flat=True))
+    if connections[router.db_for_write(Statement)].features.has_select_for_update:
+        # (SQLite has no row locks, and needs none: its transaction already holds the one write lock.)
+        list(Statement.objects.select_for_update().filter(pk=comment.statement_id).values_list("pk", flat=True))
     bands = index(comment, bands)
     best = most_similar(comment, bands)
     if best is None:
