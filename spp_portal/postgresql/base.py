@@ -5,11 +5,12 @@ has happened to the connection.
 Django checks a persistent connection once a request (CONN_HEALTH_CHECKS) with a ``SELECT 1``: a
 round trip before every request's first query (in-process, a stakeholder's statement page on the
 bench database: about 0.15 ms of 1.5). That check is what lets the first request after a database
-restart, a fail-over or a terminated session reconnect instead of failing. In each of those the server closes the
-connection, and an idle connection's socket then has something to read: the server's goodbye
-(FATAL 57P01) or its end. So the check here first asks the operating system, without waiting,
-whether anything arrived on the socket since the last request: nothing, and the connection is
-used as it is; anything (or a connection not idle), and Django's ``SELECT 1`` decides as before.
+restart, a fail-over or a terminated session reconnect instead of failing. In each of those the
+server closes the connection, and an idle connection's socket then has something to read: the
+server's goodbye (FATAL 57P01) or its end. So the check here first asks the operating system,
+without waiting, whether anything arrived on the socket since the last request: nothing, and the
+connection is used as it is; anything (or a connection not idle), and Django's ``SELECT 1``
+decides as before.
 
 What it does not see, neither does ``SELECT 1`` in time: a server host that vanished without
 closing its sockets leaves both waiting for the network; the connect and statement timeouts
