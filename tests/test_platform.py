@@ -81,7 +81,7 @@ def test_starts_in_development_mode_with_nothing_set():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="spp_portal.postgresql is PostgreSQL's (CI runs it)")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_kept_database_connection_is_reused_without_a_round_trip_and_replaced_once_the_server_closed_it(tmp_path):
     """Each request begins by checking the connection the last one left (spp_portal/postgresql/base.py)."""
     import psycopg
