@@ -121,16 +121,20 @@ def earlier_member() -> Q:
 
 
 def is_groupable(comment: Comment) -> bool:
-    return comment.parent_id is None and len(words(comment.body)) >= MIN_WORDS
+    return _groupable(comment.body, reply=comment.parent_id is not None)
 
 
-def bands_of(statement_id: int, body: str) -> list[int] | None:
+def _groupable(body: str, *, reply: bool) -> bool:
+    return not reply and len(words(body)) >= MIN_WORDS
+
+
+def bands_of(statement_id: int, body: str, *, reply: bool) -> list[int] | None:
     """
-    The bands a new top-level comment of this text would be grouped by (None when it would not be):
-    computed before the submission's transaction (dialogue.services.comment_submit), so that on
-    SQLite, which admits one writer at a time, the hashing does not hold the write lock.
+    The bands a new comment of this text would be grouped by (None when it would not be): computed
+    before the submission's transaction (dialogue.services.comment_submit), so that on SQLite,
+    which admits one writer at a time, the hashing does not hold the write lock.
     """
-    if not settings.CAMPAIGN_GROUPING or len(words(body)) < MIN_WORDS:
+    if not settings.CAMPAIGN_GROUPING or not _groupable(body, reply=reply):
         return None
     return band_hashes(statement_id, shingles(body))
 

@@ -172,7 +172,7 @@ def comment_submit(*, statement: Statement, body: str, parent: Comment | None = 
     transaction: on SQLite a transaction holds the one write lock from its first statement.
     """
     body = clean_body(body)
-    bands = campaigns.bands_of(statement.pk, body) if parent is None else None
+    bands = campaigns.bands_of(statement.pk, body, reply=parent is not None)
     return _submit(statement=statement, body=body, parent=parent, bands=bands, **details)
 
 
