@@ -9,14 +9,19 @@ with placeholder values where the request's values go, keeps the SQL, and from t
 the values in. The queryset stays the one place where the query's rule is written.
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
-# Placeholder values: integers no primary key takes, one per named value.
+# Placeholder values, one per named value, found again among the compiled query's parameters: values
+# that none of the query's own constants takes. Integers no primary key takes; for a named moment, a
+# microsecond of a morning in 2001; for a named text, the name between private-use characters.
 _FIRST_MARK = -987_654_321
+_MOMENT_MARK = datetime.datetime(2001, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
+_TEXT_MARK = "\ue012"
 
 
 @dataclass(frozen=True)
@@ -29,10 +34,15 @@ class _Compiled:
 
 
 class PrecompiledQuery:
-    """`build(**values)` gives the queryset; `objects(**values)`, `rows(**values)` and `exists(**values)` run it."""
+    """
+    `build(**values)` gives the queryset; `objects(**values)`, `rows(**values)` and `exists(**values)`
+    run it. The named values are integers (primary keys), except those named in `kinds` with their
+    type: `datetime.datetime` (compared with a DateTimeField) or `str` (matched exactly).
+    """
 
-    def __init__(self, model: type[Model], build: Callable[..., QuerySet], *names: str):
-        self.model, self.build, self.names = model, build, names
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], *names: str, **kinds: type):
+        self.model, self.build, self.kinds = model, build, kinds
+        self.names = (*names, *kinds)
         self._compiled: dict[tuple[str, bool], _Compiled] = {}
 
     def objects(self, **values) -> list:
@@ -80,16 +90,34 @@ class PrecompiledQuery:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(alias, exists=exists)
-        return alias, compiled, [param if name is None else values[name] for name, param in compiled.slots]
+        ops = connections[alias].ops
+        return (
+            alias,
+            compiled,
+            [param if name is None else self._param(ops, name, values[name]) for name, param in compiled.slots],
+        )
+
+    def _mark(self, number: int, name: str):
+        kind = self.kinds.get(name)
+        if kind is datetime.datetime:
+            return _MOMENT_MARK + datetime.timedelta(microseconds=number)
+        if kind is str:
+            return f"{_TEXT_MARK}{name}{_TEXT_MARK}"
+        return _FIRST_MARK - number
+
+    def _param(self, ops, name: str, value):
+        """The value as the query's parameter: a moment as the backend writes a DateTimeField (SQLite: text, UTC)."""
+        return ops.adapt_datetimefield_value(value) if self.kinds.get(name) is datetime.datetime else value
 
     def _compile(self, alias: str, *, exists: bool) -> _Compiled:
-        marks = {name: _FIRST_MARK - number for number, name in enumerate(self.names)}
+        marks = {name: self._mark(number, name) for number, name in enumerate(self.names)}
         query = self.build(**marks).query
         if exists:
             query = query.exists(limit=True)
         compiler = query.get_compiler(alias)
         sql, params = compiler.as_sql()
-        named = {mark: name for name, mark in marks.items()}
+        ops = connections[alias].ops
+        named = {self._param(ops, name, mark): name for name, mark in marks.items()}
         slots = [(named.get(param), param) for param in params]
         missing = set(self.names) - {name for name, _param in slots}
         if missing:

@@ -614,6 +614,32 @@ def test_a_precompiled_query_builds_instances_as_the_orm_does(statement, moderat
         joined.objects(author=dana.pk)
 
 
+def test_a_precompiled_query_takes_a_moment_and_a_text(statement):
+    """Named values of other kinds than keys (a submission's checks: comments since a moment, a text's
+    fingerprint): each call compares with its own moment, as the backend stores one, and its own text."""
+    from dialogue.precompiled import PrecompiledQuery
+
+    dana = make_user()
+    earlier = make_comment(statement, author=dana, body="The first of two.")
+    later = make_comment(statement, author=dana, body="The second of two.")
+    Comment.objects.filter(pk=earlier.pk).update(submitted_at=timezone.now() - datetime.timedelta(hours=2))
+    since = PrecompiledQuery(
+        Comment,
+        lambda author, moment, digest: Comment.objects.filter(author_id=author, submitted_at__gt=moment).exclude(
+            fingerprint=digest
+        ),
+        "author",
+        moment=datetime.datetime,
+        digest=str,
+    )
+    hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    assert [c.pk for c in since.objects(author=dana.pk, moment=hour_ago, digest="none")] == [later.pk]
+    day_ago = timezone.now() - datetime.timedelta(days=1)
+    found = since.objects(author=dana.pk, moment=day_ago, digest="none")
+    assert sorted(c.pk for c in found) == sorted([earlier.pk, later.pk])
+    assert [c.pk for c in since.objects(author=dana.pk, moment=day_ago, digest=later.fingerprint)] == [earlier.pk]
+
+
 class TestQueryCounts:
     """The statement page makes the same number of queries with 10 comments as with 1,000."""
 
