@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from .factories import make_user
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
 
@@ -91,14 +93,15 @@ def test_a_kept_database_connection_is_reused_without_a_round_trip_and_replaced_
     users = get_user_model().objects
     users.exists()  # a request reads: its connection is kept for the next
     backend = connection.connection.info.backend_pid
-    wire = tmp_path / "wire.txt"
-    with open(wire, "w") as trace:
-        connection.connection.pgconn.trace(trace.fileno())
+
+    def request():
         close_old_connections()  # what Django does as each request begins
         users.exists()
-        connection.connection.pgconn.untrace()
-    sent = [line for line in wire.read_text().splitlines() if "\tF\t" in line and "\tQuery\t" in line]
-    assert len(sent) == 1 and "auth_user" in sent[0], f"one round trip, the request's own, no health check: {sent}"
+
+    sent = _wire(tmp_path, request)
+    trips = [message for message in sent if message.split("\t")[3] in {"Query", "Sync"}]
+    assert len(trips) == 1, f"one round trip, the request's own, no health check: {sent}"
+    assert any("auth_user" in message for message in sent)
 
     # The server ends the session, as a restart, a fail-over or an administrator does.
     with psycopg.connect(**connection.get_connection_params(), autocommit=True) as administrator:
@@ -107,6 +110,43 @@ def test_a_kept_database_connection_is_reused_without_a_round_trip_and_replaced_
     close_old_connections()
     assert users.exists() is False, "the next request is served"
     assert connection.connection.info.backend_pid != backend, "by a new connection"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's (CI runs it)")
+@pytest.mark.django_db
+def test_a_query_asked_on_every_request_is_parsed_and_planned_once_per_connection(tmp_path):
+    """settings.PREPARED_STATEMENTS: from the PREPARE_THRESHOLD-th time, the server runs the plan it
+    kept, and only the values are sent (psycopg's prepared statements, parameters bound server-side)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
+    threshold = settings.PREPARED_STATEMENTS["prepare_threshold"]
+    user = make_user()
+    users = get_user_model().objects
+
+    def request():
+        assert users.filter(pk=user.pk).exists()
+
+    first = _wire(tmp_path, request)
+    assert any(message.split("\t")[3] == "Parse" and "auth_user" in message for message in first), first
+    for _time in range(threshold):
+        request()
+    later = _wire(tmp_path, request)
+    assert not any("auth_user" in message for message in later), f"the query's text is not sent again: {later}"
+    assert [message.split("\t")[3] for message in later][:1] == ["Bind"], later
+
+
+def _wire(tmp_path: Path, action) -> list[str]:
+    """The messages the client sent the server (libpq's trace: time, F, length, type, content) during `action`."""
+    wire = tmp_path / "wire.txt"
+    with open(wire, "w") as trace:
+        connection.connection.pgconn.trace(trace.fileno())
+        try:
+            action()
+        finally:
+            connection.connection.pgconn.untrace()
+    return [line for line in wire.read_text().splitlines() if line.split("\t")[1:2] == ["F"]]
 
 
 def _begin(connection) -> None:
