@@ -289,10 +289,12 @@ class TestRoles:
         assert user.has_perm("dialogue.moderate_comment")
 
     def test_what_is_read_with_the_signed_in_user_counts_from_the_next_request(self, client):
-        """The user is read with whether they may hold a permission, have an authenticator, belong to an
+        """The user is read with their permissions, whether they have an authenticator, belong to an
         organisation and have a comment awaiting moderation (spp_portal/auth.py): a role, an
         authenticator, a membership or a comment granted, sent or taken away counts from the very next
         request, as when each was asked on its own."""
+        from django.contrib.auth.models import Permission
+
         from .test_organisations import verified_organisation
 
         user = make_user("official@example.org")
@@ -304,6 +306,11 @@ class TestRoles:
         TOTP.activate(user, generate_totp_secret())
         assert client.get("/en/moderation/").status_code == 200
         call_command("revoke_role", "official@example.org", "moderator")
+        assert client.get("/en/moderation/").status_code == 403
+        # A permission of the user's own, outside any group, is read with them as well.
+        user.user_permissions.add(Permission.objects.get(codename="moderate_comment"))
+        assert client.get("/en/moderation/").status_code == 200
+        user.user_permissions.clear()
         assert client.get("/en/moderation/").status_code == 403
 
         statement = make_statement()

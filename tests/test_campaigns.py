@@ -277,16 +277,16 @@ class TestModeration:
         with CaptureQueriesContext(connection) as queries:
             html = client.get("/en/moderation/").text
         assert f"Campaign: {size} similar submissions wait" in html
-        # The 10 of a queue without campaigns (tests/test_moderation.py), and the campaigns' members.
-        assert len(queries) == 11, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        # The 9 of a queue without campaigns (tests/test_moderation.py), and the campaigns' members.
+        assert len(queries) == 10, "\n".join(q["sql"][:150] for q in queries.captured_queries)
         campaign = Campaign.objects.get()
         client.get(f"/en/moderation/campaigns/{campaign.pk}/")
         with CaptureQueriesContext(connection) as queries:
             assert client.get(f"/en/moderation/campaigns/{campaign.pk}/").status_code == 200
-        # The user (read with the MFA check and whether they belong to an organisation: this moderator
-        # does not, so the conflict of interest asks nothing more), permissions, the campaign, its
+        # The user (read with their permissions, the MFA check and whether they belong to an organisation:
+        # this moderator does not, so the conflict of interest asks nothing more), the campaign, its
         # members, the navigation's four counts.
-        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+        assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries.captured_queries)
 
     def test_the_campaign_pages_need_the_permission(self, client, statement):
         submit_copies(statement, 2)

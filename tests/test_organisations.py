@@ -273,14 +273,14 @@ def test_the_verification_page_query_count_does_not_grow_with_the_organisations(
     client.get("/en/moderation/organisations/")  # warm the per-process caches
     for number in range(2):
         register(name=f"Organisation {number}")
-    # the user (with MFA and whether they belong to an organisation), permissions, the waiting
+    # the user (with their permissions, MFA and whether they belong to an organisation), the waiting
     # organisations, the navigation's four counts (each registration starts a new cache generation),
     # the latest decisions
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get("/en/moderation/organisations/")
     for number in range(10):
         register(name=f"More {number}")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert "More 9" in client.get("/en/moderation/organisations/").text
 
 
