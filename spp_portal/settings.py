@@ -178,6 +178,7 @@ DATABASES = {
 # another writer's lock). Either answers the portal's 503 page (spp_portal/unavailable.py).
 # 0 turns a timeout off: for long maintenance (a migration building an index on a large table).
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 5)
 # PostgreSQL: the parameters sent apart from the query, and a query the connection has run
 # PREPARE_THRESHOLD times kept parsed and planned by the server (psycopg's prepared statements;
 # Django's default is neither). Every signed-in request asks the same few queries, and parsing and
@@ -190,7 +191,6 @@ PREPARED_STATEMENTS = (
     if env_bool("DATABASE_PREPARED_STATEMENTS", True)
     else {}
 )
-DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer writes; IMMEDIATE transactions take the
     # write lock up front, so two concurrent writers wait instead of failing to upgrade, and
